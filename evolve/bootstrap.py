@@ -1,0 +1,98 @@
+"""The composition root: one object that wires store, projection and queries.
+
+Entry points (CLI, API, tests) build an :class:`Evolve` and call its few
+methods; nothing else constructs infrastructure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import PersistenceError
+
+from evolve.catalogue import Event
+from evolve.errors import StoreUnavailable
+from evolve.projection import TimelineProjection, TimelineView, catch_up
+from evolve.query import Queries
+from evolve.records import EventRecord
+from evolve.settings import Settings
+from evolve.store import EventStore
+
+
+def _view_class(settings: Settings) -> type[TimelineView]:
+    if settings.backend == "postgresql":
+        from evolve.views.postgres import PostgresTimelineView
+
+        return PostgresTimelineView
+    from evolve.views.sqlite import SQLiteTimelineView
+
+    return SQLiteTimelineView
+
+
+class Evolve:
+    """The log, its projection and the queries over it, for one database."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+        project_on_append: bool = True,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        try:
+            self.store = EventStore(self.settings.eventsourcing_env())
+            self.view: Any = self.store.factory.tracking_recorder(_view_class(self.settings))  # type: ignore[arg-type]
+        except (PersistenceError, OSError) as exc:
+            raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {_first_line(exc)}") from None
+        self.projection = TimelineProjection(self.view)
+        self.queries = Queries(self.view.reader, clock or (lambda: dt.datetime.now(dt.UTC)))
+        self.project_on_append = project_on_append
+        self._projecting = threading.Lock()
+
+    def _safe_url(self) -> str:
+        url = self.settings.database_url
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
+        return url
+
+    def append(
+        self,
+        events: Sequence[Event],
+        *,
+        expected: Mapping[str, int] | None = None,
+        ids: Sequence[UUID] | None = None,
+    ) -> list[EventRecord]:
+        """Append atomically, then bring the projection up to date (read-your-writes)."""
+        records = self.store.append(events, expected=expected, ids=ids)
+        if self.project_on_append:
+            self.catch_up()
+        return records
+
+    def catch_up(self, progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
+        with self._projecting:
+            return catch_up(self.store, self.projection, batch=batch, progress=progress)
+
+    def rebuild(self, progress: Callable[[int], None] | None = None, batch: int = 2000) -> int:
+        """Drop the projection and fold the whole log again."""
+        with self._projecting:
+            self.view.drop()
+            return catch_up(self.store, self.projection, batch=batch, progress=progress)
+
+    def projected_position(self) -> int:
+        """The notification id the projection has processed up to (0 if none)."""
+        return self.view.max_tracking_id(self.store.name) or 0
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

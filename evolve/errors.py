@@ -1,0 +1,40 @@
+"""Domain errors: one hierarchy, so every entry point maps them the same way."""
+
+from __future__ import annotations
+
+
+class EvolveError(Exception):
+    """Base of every error evolve raises on purpose; its message is for users."""
+
+
+class InvalidEvent(EvolveError):
+    """An event (or batch) breaks a rule; nothing was appended.
+
+    `pointer` locates the fault (a JSON pointer such as ``/2/scope``) when known.
+    """
+
+    def __init__(self, message: str, pointer: str | None = None) -> None:
+        super().__init__(message)
+        self.pointer = pointer
+
+
+class UnknownSubject(InvalidEvent):
+    """An event names an organisation, policy or event the log has never recorded."""
+
+
+class ConflictError(EvolveError):
+    """The log changed under the writer: an expected subject version did not hold."""
+
+    def __init__(self, message: str, subject: str | None = None, expected: int | None = None, actual: int | None = None):
+        super().__init__(message)
+        self.subject = subject
+        self.expected = expected
+        self.actual = actual
+
+
+class NotFound(EvolveError):
+    """No such organisation, event or policy (at the requested time)."""
+
+
+class StoreUnavailable(EvolveError):
+    """The database cannot be reached or opened."""

@@ -1,0 +1,132 @@
+"""Event data files: one event per YAML file, decoded into the catalogue Structs.
+
+A file's name is its identity: the event id is derived from the file name
+(without extension), so importing the same directory twice appends nothing
+new. In a file, ``corrects`` may name the corrected event's file
+(``corrects: 2016-03-15-footprint-frimley.yaml``) instead of its UUID.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from uuid import UUID
+
+import msgspec
+import yaml
+
+from evolve.catalogue import EVENT_TYPE_NAMES, Event, EventCorrected
+from evolve.domain import file_event_id
+from evolve.errors import InvalidEvent
+
+SUFFIXES = (".yaml", ".yml")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+class EventFile(msgspec.Struct, frozen=True):
+    name: str
+    id: UUID
+    event: Event
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text so msgspec checks them
+    (pyyaml would raise a bare ValueError for 2017-02-30)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def event_id_for(name: str) -> UUID:
+    return file_event_id(Path(name).stem)
+
+
+def load_file(path: Path) -> EventFile:
+    """Decode one event file; any fault is an InvalidEvent naming the file."""
+    if path.suffix not in SUFFIXES:
+        raise InvalidEvent(f"{path}: not an event file (expected {' or '.join(SUFFIXES)})")
+    if not NAME_PATTERN.match(path.name):
+        raise InvalidEvent(f"{path}: file names use lowercase letters, digits, '.', '-' and '_' only")
+    try:
+        raw = yaml.load(path.read_bytes(), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except OSError as exc:
+        raise InvalidEvent(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InvalidEvent(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise InvalidEvent(f"{path}: an event file holds one mapping (type, effective, ...)")
+    corrects = raw.get("corrects")
+    if isinstance(corrects, str) and corrects.endswith(SUFFIXES):
+        raw["corrects"] = str(event_id_for(corrects))
+    try:
+        event = msgspec.convert(raw, Event)
+    except msgspec.ValidationError as exc:
+        raise InvalidEvent(f"{path}: {describe(exc)}") from None
+    return EventFile(name=path.name, id=event_id_for(path.name), event=event)
+
+
+def event_paths(path: Path) -> list[Path]:
+    """The event files at `path` (a file, or a directory searched recursively)."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise InvalidEvent(f"{path}: no such file or directory")
+    return sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+
+
+def load(path: Path) -> list[EventFile]:
+    """All events at `path`, in log order: by effective date, then file name."""
+    files = [load_file(p) for p in event_paths(path)]
+    check_unique(files)
+    return sorted(files, key=lambda f: (f.event.effective, f.name))
+
+
+def check_unique(files: Sequence[EventFile]) -> None:
+    seen: dict[UUID, str] = {}
+    for f in files:
+        if f.id in seen:
+            raise InvalidEvent(f"{f.name}: same event id as {seen[f.id]} (file names must differ before the extension)")
+        seen[f.id] = f.name
+
+
+def check_references(files: Iterable[EventFile], seeds: Path | None = None) -> list[str]:
+    """Problems a store would reject, found without a store: unknown ids,
+    corrections of unknown files, seed names that do not exist."""
+    files = list(files)
+    kinds: dict[str, str] = {}
+    for f in files:
+        for slug in f.event.created():
+            kinds.setdefault(slug, f.event.subject_kind)
+    ids = {f.id for f in files}
+    problems: list[str] = []
+    for f in files:
+        for slug, want in f.event.required():
+            have = kinds.get(slug)
+            if have is None:
+                problems.append(f"{f.name}: unknown {want} {slug!r}: no file creates it")
+            elif have != want:
+                problems.append(f"{f.name}: {slug!r} names a {have}, not a {want}")
+        if isinstance(f.event, EventCorrected) and f.event.corrects not in ids:
+            problems.append(f"{f.name}: corrects an event that no file holds")
+        if seeds is not None:
+            events = [f.event, *([f.event.replacement] if isinstance(f.event, EventCorrected) and f.event.replacement else [])]
+            for event in events:
+                for source in event.sources:
+                    if source.seed is not None and not (seeds / source.seed).is_file():
+                        problems.append(f"{f.name}: seed {source.seed!r} is not in {seeds}")
+    return problems
+
+
+def describe(exc: msgspec.ValidationError) -> str:
+    """msgspec's message, with the unknown-type case made explicit."""
+    text = str(exc)
+    match = re.match(r"Invalid value '(.*)' - at `\$(\.replacement)?\.type`", text)
+    if match:
+        return f"unknown event type {match.group(1)!r} (one of: {', '.join(EVENT_TYPE_NAMES)})"
+    return text

@@ -1,0 +1,267 @@
+"""Read-only questions to the projection: state as of a date, as known at a time.
+
+Everything here reads the interval tables through an indexed lookup; nothing
+replays the log. Defaults follow design §2: `as_of` today, `known_at` now.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from evolve.catalogue import PolicyPublished
+from evolve.errors import InvalidEvent, NotFound
+from evolve.records import EventRecord
+from evolve.state import OrganisationState, Status
+from evolve.types import Flag, Kind, Precision, Stage
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class InvalidQuery(InvalidEvent):
+    """A query parameter is out of range or malformed (e.g. a forged cursor)."""
+
+
+class OrganisationPage(msgspec.Struct, frozen=True):
+    items: list[OrganisationState]
+    next_cursor: str | None
+
+
+class Interval(msgspec.Struct, frozen=True, kw_only=True):
+    valid_from: dt.date
+    valid_to: dt.date | None
+    state: Status
+    event_id: str
+
+
+class History(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    known_at: dt.datetime
+    items: list[Interval]
+
+
+class Stats(msgspec.Struct, frozen=True, kw_only=True):
+    as_of: dt.date
+    known_at: dt.datetime
+    total: int
+    by_stage: dict[str, int]
+    by_kind: dict[str, int]
+    flags: dict[str, int]
+
+
+class EventPage(msgspec.Struct, frozen=True):
+    items: list[EventRecord]
+    next_cursor: str | None
+
+
+class Policy(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    title: str
+    publisher: str
+    url: str
+    summary: str | None
+    published: dt.date
+    precision: Precision
+    event_id: str
+
+
+class PolicyPage(msgspec.Struct, frozen=True):
+    items: list[Policy]
+    next_cursor: str | None
+
+
+class _Cursor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    k: Literal["organisations", "events", "policies"]
+    a: str | int
+
+
+_record_decoder = msgspec.json.Decoder(EventRecord)
+_policy_decoder = msgspec.json.Decoder(PolicyPublished)
+
+
+def encode_cursor(kind: Literal["organisations", "events", "policies"], after: str | int) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(_Cursor(kind, after))).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str | None) -> str | int | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        decoded = msgspec.json.decode(raw, type=_Cursor)
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise InvalidQuery("`cursor` is not a cursor this API issued", "cursor") from None
+    if decoded.k != kind:
+        raise InvalidQuery("`cursor` belongs to another listing", "cursor")
+    return decoded.a
+
+
+def to_micros(moment: dt.datetime) -> int:
+    if moment.tzinfo is None:
+        raise InvalidQuery("`known_at` needs a time zone (e.g. 2025-01-01T00:00:00Z)", "known_at")
+    return int(moment.timestamp() * 1_000_000)
+
+
+def _check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidQuery(f"`limit` must be between 1 and {MAX_LIMIT}", "limit")
+    return limit
+
+
+class Queries:
+    """The read model's public questions; `reader` opens a read transaction."""
+
+    def __init__(self, reader: Callable[[], AbstractContextManager[Any]], clock: Callable[[], dt.datetime]) -> None:
+        self._reader = reader
+        self._clock = clock
+
+    def _coordinates(self, as_of: dt.date | None, known_at: dt.datetime | None) -> tuple[dt.date, dt.datetime, int]:
+        now = self._clock()
+        known = known_at or now
+        return as_of or now.date(), known, to_micros(known)
+
+    def state(self, org: str, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> OrganisationState:
+        day, known, micros = self._coordinates(as_of, known_at)
+        with self._reader() as read:
+            status = read.state(org, day, micros)
+            if status is None:
+                if read.known_organisation(org):
+                    raise NotFound(f"organisation {org!r} did not exist on {day.isoformat()} (as known at {known.isoformat()})")
+                raise NotFound(f"no organisation {org!r}")
+        return _with_coordinates(status, day, known)
+
+    def organisations(
+        self,
+        as_of: dt.date | None = None,
+        known_at: dt.datetime | None = None,
+        *,
+        kind: Kind | None = None,
+        stage: Stage | None = None,
+        q: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> OrganisationPage:
+        day, known, micros = self._coordinates(as_of, known_at)
+        after = decode_cursor("organisations", cursor)
+        with self._reader() as read:
+            found = read.states(
+                day,
+                micros,
+                kind=kind.value if kind else None,
+                stage=stage.value if stage else None,
+                text=q,
+                after=str(after) if after is not None else None,
+                limit=_check_limit(limit) + 1,
+            )
+        items = [_with_coordinates(s, day, known) for s in found[:limit]]
+        more = len(found) > limit
+        return OrganisationPage(items, encode_cursor("organisations", items[-1].id) if more else None)
+
+    def all_states(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> Iterator[OrganisationState]:
+        day, known, micros = self._coordinates(as_of, known_at)
+        with self._reader() as read:
+            found = read.states(day, micros)
+        return (_with_coordinates(s, day, known) for s in found)
+
+    def history(self, org: str, known_at: dt.datetime | None = None) -> History:
+        _, known, micros = self._coordinates(None, known_at)
+        with self._reader() as read:
+            rows = read.history(org, micros)
+            if not rows and not read.known_organisation(org):
+                raise NotFound(f"no organisation {org!r}")
+        items = [
+            Interval(valid_from=a, valid_to=None if b.year == 9999 else b, state=s, event_id=s.last_event_id)
+            for a, b, s in rows
+        ]
+        return History(id=org, known_at=known, items=items)
+
+    def stats(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> Stats:
+        day, known, micros = self._coordinates(as_of, known_at)
+        with self._reader() as read:
+            found = read.states(day, micros)
+        by_stage = Counter(s.stage.value for s in found if s.kind is Kind.HEALTH_SYSTEM and s.stage is not None)
+        by_kind = Counter(s.kind.value for s in found)
+        flags = Counter(f.value for s in found for f in s.flags)
+        return Stats(
+            as_of=day,
+            known_at=known,
+            total=len(found),
+            by_stage={stage.value: by_stage.get(stage.value, 0) for stage in Stage},
+            by_kind={kind.value: by_kind.get(kind.value, 0) for kind in Kind},
+            flags={flag.value: flags.get(flag.value, 0) for flag in Flag},
+        )
+
+    def events(
+        self,
+        *,
+        type: str | None = None,  # noqa: A002 - the public parameter name
+        subject: str | None = None,
+        from_day: dt.date | None = None,
+        to_day: dt.date | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> EventPage:
+        after = decode_cursor("events", cursor)
+        if from_day and to_day and from_day > to_day:
+            raise InvalidQuery("`from` is after `to`", "from")
+        with self._reader() as read:
+            found = read.records(
+                type_=type,
+                subject=subject,
+                from_day=from_day,
+                to_day=to_day,
+                after=int(after or 0),
+                limit=_check_limit(limit) + 1,
+            )
+        items = [_record_decoder.decode(r) for r in found[:limit]]
+        more = len(found) > limit
+        return EventPage(items, encode_cursor("events", items[-1].position) if more else None)
+
+    def event(self, event_id: UUID) -> EventRecord:
+        with self._reader() as read:
+            found = read.record(str(event_id))
+        if found is None:
+            raise NotFound(f"no event {event_id}")
+        return _record_decoder.decode(found)
+
+    def policies(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> PolicyPage:
+        after = decode_cursor("policies", cursor)
+        with self._reader() as read:
+            found = read.policies(str(after) if after is not None else None, _check_limit(limit) + 1)
+        items = [_policy(event_id, data) for event_id, data in found[:limit]]
+        more = len(found) > limit
+        return PolicyPage(items, encode_cursor("policies", items[-1].id) if more else None)
+
+    def policy(self, policy_id: str) -> Policy:
+        with self._reader() as read:
+            found = read.policy(policy_id)
+        if found is None:
+            raise NotFound(f"no policy {policy_id!r}")
+        return _policy(*found)
+
+
+def _with_coordinates(status: Status, day: dt.date, known: dt.datetime) -> OrganisationState:
+    return OrganisationState(**msgspec.structs.asdict(status), as_of=day, known_at=known)
+
+
+def _policy(event_id: str, data: bytes) -> Policy:
+    event = _policy_decoder.decode(data)
+    return Policy(
+        id=event.policy_id,
+        title=event.title,
+        publisher=event.publisher,
+        url=event.url,
+        summary=event.summary,
+        published=event.effective,
+        precision=event.precision,
+        event_id=event_id,
+    )

@@ -1,0 +1,68 @@
+"""Where the log lives: one setting, ``EVOLVE_DATABASE_URL``, picks the store.
+
+- unset: ``./evolve.db`` (embedded SQLite file)
+- a path or ``sqlite:///path``: that SQLite file
+- ``:memory:`` or ``sqlite://:memory:``: a private in-memory database (tests)
+- ``postgresql://user[:password]@host[:port]/dbname[?schema=name]``: PostgreSQL
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import msgspec
+
+from evolve.errors import StoreUnavailable
+
+DEFAULT_DATABASE = "./evolve.db"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = DEFAULT_DATABASE
+    pool_size: int = 5
+
+    @classmethod
+    def from_env(cls, database_url: str | None = None) -> Settings:
+        pool = os.environ.get("EVOLVE_POOL_SIZE", "5")
+        if not pool.isdigit() or int(pool) < 1:
+            raise StoreUnavailable(f"EVOLVE_POOL_SIZE must be a positive integer, not {pool!r}")
+        return cls(
+            database_url=database_url or os.environ.get("EVOLVE_DATABASE_URL") or DEFAULT_DATABASE,
+            pool_size=int(pool),
+        )
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.database_url.startswith(("postgresql://", "postgres://")) else "sqlite"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The eventsourcing persistence environment for this URL."""
+        url = self.database_url
+        if self.backend == "postgresql":
+            parts = urlsplit(url)
+            dbname = parts.path.lstrip("/")
+            if not parts.hostname or not dbname:
+                raise StoreUnavailable(f"database URL needs a host and a database name: {url!r}")
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": unquote(dbname),
+                "POSTGRES_HOST": parts.hostname,
+                "POSTGRES_PORT": str(parts.port or 5432),
+                "POSTGRES_USER": unquote(parts.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(parts.password or ""),
+                "POSTGRES_POOL_SIZE": str(self.pool_size),
+                "POSTGRES_CONNECT_TIMEOUT": "5",
+            }
+            schema = parse_qs(parts.query).get("schema")
+            if schema:
+                env["POSTGRES_SCHEMA"] = schema[0]
+            return env
+        path = url.removeprefix("sqlite://").removeprefix("/") if url.startswith("sqlite://") else url
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+        if path in (":memory:", ""):
+            # A named shared-cache database: every pooled connection sees the same data.
+            path = f"file:evolve-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "SQLITE_LOCK_TIMEOUT": "30"}

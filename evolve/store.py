@@ -1,0 +1,298 @@
+"""The event store: an eventsourcing Application that appends policy events.
+
+Appending is all-or-nothing: the log entries of a batch and every subject
+event they imply go to the recorder in one ``insert_events`` call, i.e. one
+database transaction. The store assigns ``recorded_at`` and the position;
+clients only send events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, cast
+from uuid import UUID, uuid4
+
+import msgspec
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Transcoding
+
+from evolve.catalogue import EVENT_TYPES, BaseEvent, Event, EventCorrected
+from evolve.domain import GENESIS_HASH, LOG_ID, Log, Subject, SubjectKind, chain_hash, subject_id
+from evolve.errors import ConflictError, InvalidEvent, NotFound, UnknownSubject
+from evolve.records import EventRecord
+
+#: How often an append is retried when another writer took the log head first.
+MAX_HEAD_RETRIES = 50
+
+
+class _StructTranscoding(Transcoding):
+    """Stores a catalogue Struct inside eventsourcing's JSON as plain builtins."""
+
+    def __init__(self, cls: type[BaseEvent]) -> None:
+        self.type = cls
+        self.name = f"evolve.{cls.__struct_config__.tag}"
+
+    def encode(self, obj: Any) -> Any:
+        return msgspec.to_builtins(obj)
+
+    def decode(self, data: Any) -> Any:
+        return msgspec.convert(data, self.type)
+
+
+def _timestamp_text(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class EventStore(Application[UUID]):
+    """The append-only log of policy events (design §5, ``evolve.store``)."""
+
+    name = "evolve"
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(dict(env) if env is not None else None)
+        self._append_lock = threading.Lock()
+        self._last_recorded = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for cls in EVENT_TYPES:
+            transcoder.register(_StructTranscoding(cls))
+
+    # ---- commands -------------------------------------------------------------
+
+    def append(
+        self,
+        events: Sequence[Event],
+        *,
+        expected: Mapping[str, int] | None = None,
+        ids: Sequence[UUID] | None = None,
+    ) -> list[EventRecord]:
+        """Append a batch atomically and return its records, in log order.
+
+        `expected` maps subject ids to the version the caller last saw; if any
+        differs, :class:`ConflictError` is raised and nothing is written.
+        `ids` lets importers give stable event ids (default: random UUIDs).
+        """
+        if not events:
+            raise InvalidEvent("a batch needs at least one event")
+        if ids is not None and len(ids) != len(events):
+            raise InvalidEvent("give one id per event")
+        event_ids = list(ids) if ids is not None else [uuid4() for _ in events]
+        if len(set(event_ids)) != len(event_ids):
+            raise InvalidEvent("a batch gives the same event id twice")
+        with self._append_lock:
+            for _attempt in range(MAX_HEAD_RETRIES):
+                try:
+                    return self._try_append(events, event_ids, expected or {})
+                except (IntegrityError, OperationalError):
+                    # Another writer won the race for the head or a subject's
+                    # next version. Re-read and re-validate: an expectation
+                    # that no longer holds becomes a ConflictError above.
+                    time.sleep(random.uniform(0.001, 0.02))
+        raise ConflictError("the log is too busy: gave up after repeated write conflicts; retry later")
+
+    def _try_append(
+        self, events: Sequence[Event], event_ids: list[UUID], expected: Mapping[str, int]
+    ) -> list[EventRecord]:
+        position, previous_hash = self._head()
+        heads: dict[UUID, tuple[int, SubjectKind | None]] = {}
+
+        def head_of(stream: UUID) -> tuple[int, SubjectKind | None]:
+            if stream not in heads:
+                heads[stream] = self._subject_head(stream)
+            return heads[stream]
+
+        for subject, version in expected.items():
+            actual = head_of(subject_id(subject))[0]
+            if actual != version:
+                raise ConflictError(
+                    f"subject {subject!r} is at version {actual}, not the expected {version}",
+                    subject=subject,
+                    expected=version,
+                    actual=actual,
+                )
+
+        # Subjects that the batch brings into existence, with their kinds.
+        created: dict[str, SubjectKind] = {}
+        for event in events:
+            for slug in event.created():
+                created.setdefault(slug, event.subject_kind)
+
+        pending: list[Any] = []
+        records: list[EventRecord] = []
+        now = self._next_timestamp()
+        for index, (event, event_id) in enumerate(zip(events, event_ids, strict=True)):
+            pointer = f"/{index}" if len(events) > 1 else ""
+            if head_of(event_id)[0] != 0:
+                raise InvalidEvent(f"event id {event_id} is already in the log", pointer)
+            subjects = self._validate(event, created, head_of, pointer)
+            position += 1
+            recorded_at = now + dt.timedelta(microseconds=index)
+            digest = chain_hash(previous_hash, event_id, position, _timestamp_text(recorded_at), event)
+            previous_hash = digest
+            pending.append(
+                Log.Recorded(
+                    originator_id=LOG_ID,
+                    originator_version=position,
+                    timestamp=recorded_at,
+                    event_id=event_id,
+                    event=event,
+                    subjects=subjects,
+                    hash=digest,
+                )
+            )
+            pending.append(
+                Subject.Registered(
+                    originator_id=event_id,
+                    originator_version=1,
+                    timestamp=recorded_at,
+                    kind="event",
+                    event_id=event_id,
+                    position=position,
+                )
+            )
+            heads[event_id] = (1, "event")
+            for slug in subjects:
+                stream = UUID(slug) if _is_uuid(slug) else subject_id(slug)
+                version, kind = head_of(stream)
+                new_kind: SubjectKind = kind or created.get(slug, "organisation")
+                cls = Subject.Registered if version == 0 else Subject.Touched
+                pending.append(
+                    cls(
+                        originator_id=stream,
+                        originator_version=version + 1,
+                        timestamp=recorded_at,
+                        kind=new_kind,
+                        event_id=event_id,
+                        position=position,
+                    )
+                )
+                heads[stream] = (version + 1, new_kind)
+            records.append(
+                EventRecord(
+                    id=event_id,
+                    position=position,
+                    recorded_at=recorded_at,
+                    subjects=subjects,
+                    hash=digest,
+                    event=event,
+                )
+            )
+        self.save(*pending)
+        self._last_recorded = records[-1].recorded_at
+        return records
+
+    def _validate(
+        self,
+        event: Event,
+        created: Mapping[str, SubjectKind],
+        head_of: Callable[[UUID], tuple[int, SubjectKind | None]],
+        pointer: str,
+    ) -> list[str]:
+        """Check what the event refers to and return the subjects it touches."""
+        subjects = list(dict.fromkeys(event.subjects()))
+        if isinstance(event, EventCorrected):
+            target = self._recorded(event.corrects)
+            if target is None:
+                raise UnknownSubject(f"event {event.corrects} (in `corrects`) is not in the log", pointer + "/corrects")
+            if isinstance(target.event, EventCorrected):
+                raise InvalidEvent(
+                    "a correction cannot be corrected; correct the original event again", pointer + "/corrects"
+                )
+            subjects = list(dict.fromkeys([*target.subjects, *subjects, str(event.corrects)]))
+        for slug, want in event.required():
+            kind = head_of(subject_id(slug))[1] or created.get(slug)
+            if kind is None:
+                raise UnknownSubject(f"unknown {want} {slug!r}: no event in the log registers it", pointer)
+            if kind != want:
+                raise InvalidEvent(f"{slug!r} names a {kind}, not a {want}", pointer)
+        for slug in event.created():
+            kind = head_of(subject_id(slug))[1]
+            if kind is not None and kind != event.subject_kind:
+                raise InvalidEvent(f"{slug!r} already names a {kind}", pointer)
+        for slug in event.must_be_new():
+            if head_of(subject_id(slug))[1] is not None:
+                raise InvalidEvent(f"{slug!r} already exists; a merge must create a new id", pointer)
+        return subjects
+
+    def _next_timestamp(self) -> dt.datetime:
+        """Record time, strictly increasing within this process."""
+        now = dt.datetime.now(dt.UTC)
+        floor = self._last_recorded + dt.timedelta(microseconds=1)
+        return max(now, floor)
+
+    # ---- queries on the log itself -----------------------------------------------
+
+    def _head(self) -> tuple[int, str]:
+        stored = self.recorder.select_events(LOG_ID, desc=True, limit=1)
+        if not stored:
+            return 0, GENESIS_HASH
+        head = cast(Log.Recorded, self.mapper.to_domain_event(stored[0]))
+        return head.originator_version, head.hash
+
+    def _subject_head(self, stream: UUID) -> tuple[int, SubjectKind | None]:
+        stored = self.recorder.select_events(stream, desc=True, limit=1)
+        if not stored:
+            return 0, None
+        head = cast(Subject.Touched, self.mapper.to_domain_event(stored[0]))
+        return head.originator_version, head.kind
+
+    def _recorded(self, event_id: UUID) -> EventRecord | None:
+        stored = self.recorder.select_events(event_id, lte=1)
+        if not stored:
+            return None
+        identity = cast(Subject.Registered, self.mapper.to_domain_event(stored[0]))
+        return self.at(identity.position)
+
+    def position(self) -> int:
+        """The log's head position (0 when empty)."""
+        return self._head()[0]
+
+    def version(self, subject: str) -> int:
+        """How many entries touched `subject` (0 if unknown)."""
+        stream = UUID(subject) if _is_uuid(subject) else subject_id(subject)
+        return self._subject_head(stream)[0]
+
+    def get(self, event_id: UUID) -> EventRecord:
+        record = self._recorded(event_id)
+        if record is None:
+            raise NotFound(f"no event {event_id} in the log")
+        return record
+
+    def at(self, position: int) -> EventRecord | None:
+        stored = self.recorder.select_events(LOG_ID, gt=position - 1, lte=position)
+        return to_record(cast(Log.Recorded, self.mapper.to_domain_event(stored[0]))) if stored else None
+
+    def read(self, after: int = 0, limit: int = 1000) -> list[EventRecord]:
+        """Records after position `after`, in log order."""
+        stored = self.recorder.select_events(LOG_ID, gt=after, limit=limit)
+        return [to_record(cast(Log.Recorded, self.mapper.to_domain_event(s))) for s in stored]
+
+    def iter_records(self, batch: int = 1000) -> Iterator[EventRecord]:
+        after = 0
+        while records := self.read(after, batch):
+            yield from records
+            after = records[-1].position
+
+
+def to_record(entry: Log.Recorded) -> EventRecord:
+    return EventRecord(
+        id=entry.event_id,
+        position=entry.originator_version,
+        recorded_at=entry.timestamp,
+        subjects=list(entry.subjects),
+        hash=entry.hash,
+        event=entry.event,
+    )
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True

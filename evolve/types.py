@@ -1,0 +1,96 @@
+"""Named, constrained field types shared by events, states and API schemas.
+
+Each alias carries its rule as msgspec ``Meta``, so the same constraint is
+enforced when decoding a data file, a request body or a stored record, and
+appears in the OpenAPI schema without being written twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+#: What a subject id names; one namespace holds all three.
+SubjectKind = Literal["organisation", "policy", "event"]
+
+Slug = Annotated[
+    str,
+    Meta(
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        min_length=1,
+        max_length=100,
+        description="Stable lowercase identifier, words joined by hyphens.",
+        examples=["frimley-health-and-care"],
+    ),
+]
+Title = Annotated[str, Meta(min_length=1, max_length=500)]
+Text = Annotated[str, Meta(max_length=10_000)]
+Url = Annotated[
+    str,
+    Meta(pattern=r"^https?://[^\s]+$", max_length=2000, examples=["https://www.england.nhs.uk/"]),
+]
+SeedName = Annotated[
+    str,
+    Meta(
+        pattern=r"^[A-Za-z0-9._-]+$",
+        max_length=200,
+        description="File name of a source document in shared/seeds.",
+    ),
+]
+FinancialYear = Annotated[
+    str,
+    Meta(pattern=r"^(19|20)[0-9]{2}/[0-9]{2}$", description="NHS financial year.", examples=["2017/18"]),
+]
+Pence = Annotated[int, Meta(ge=0, le=10**15, description="Money in integer pence (never a float).")]
+Population = Annotated[int, Meta(ge=0, le=100_000_000)]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", examples=["GBP"])]
+
+#: Valid-time bounds. Policy history starts long before 1948 in no case, and a
+#: date past 2100 is a typo, so both are rejected rather than stored.
+EARLIEST = dt.date(1948, 7, 5)
+LATEST = dt.date(2100, 12, 31)
+#: The open end of an interval, in valid time (a date) and record time.
+END_OF_TIME = dt.date(9999, 12, 31)
+
+
+class Precision(str, Enum):
+    """How exactly a source dates an event; coarser dates sit on the period's first day."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class Kind(str, Enum):
+    HEALTH_SYSTEM = "health_system"
+    CCG = "ccg"
+    TRUST = "trust"
+    LOCAL_AUTHORITY = "local_authority"
+    NATIONAL_BODY = "national_body"
+    COMBINED_AUTHORITY = "combined_authority"
+
+
+class Stage(str, Enum):
+    """The path of a health system, in order (design §3)."""
+
+    FOOTPRINT = "footprint"
+    PARTNERSHIP = "partnership"
+    ACS = "acs"
+    ICS = "ics"
+    STATUTORY_ICS = "statutory_ics"
+
+
+class Flag(str, Enum):
+    CAPPED_EXPENDITURE = "capped_expenditure"
+    DEVOLVED = "devolved"
+
+
+class Milestone(str, Enum):
+    FOOTPRINT_PROPOSED = "footprint_proposed"
+    SHORT_RETURN = "short_return"
+    DRAFT_SUBMITTED = "draft_submitted"
+    FINAL_SUBMITTED = "final_submitted"
+    PUBLISHED = "published"

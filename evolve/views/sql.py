@@ -1,0 +1,375 @@
+"""The interval tables in SQL, shared by the SQLite and PostgreSQL views.
+
+Statements are written once with ``?`` placeholders; a dialect turns them
+into the driver's style and supplies the few types that differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from evolve.catalogue import BaseEvent, Correctable, PolicyPublished
+from evolve.projection import Entry, Segment, TimelineEvent, TimelineWriter, decode_status
+from evolve.records import EventRecord
+from evolve.state import Status
+from evolve.types import END_OF_TIME
+
+#: Open end of a record interval (µs since the epoch).
+OPEN = 2**62
+
+_encode = msgspec.json.Encoder().encode
+_decode_correctable = msgspec.json.Decoder(Correctable).decode
+
+
+def table_statements(blob: str, without_rowid: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS timeline_entries (
+            position BIGINT PRIMARY KEY,
+            event_id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            effective TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            known_from BIGINT NOT NULL,
+            record {blob} NOT NULL,
+            current {blob},
+            fold_effective TEXT NOT NULL,
+            broadcast INTEGER NOT NULL,
+            policy_id TEXT)""",
+        "CREATE INDEX IF NOT EXISTS timeline_entries_type ON timeline_entries (type, position)",
+        "CREATE INDEX IF NOT EXISTS timeline_entries_effective ON timeline_entries (effective, position)",
+        "CREATE INDEX IF NOT EXISTS timeline_entries_broadcast ON timeline_entries (fold_effective, position) "
+        "WHERE broadcast = 1",
+        "CREATE INDEX IF NOT EXISTS timeline_entries_policy ON timeline_entries (policy_id) "
+        "WHERE policy_id IS NOT NULL",
+        f"""CREATE TABLE IF NOT EXISTS timeline_subjects (
+            subject TEXT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (subject, position)){without_rowid}""",
+        f"""CREATE TABLE IF NOT EXISTS timeline_touches (
+            org TEXT NOT NULL, effective TEXT NOT NULL, position BIGINT NOT NULL,
+            PRIMARY KEY (org, effective, position)){without_rowid}""",
+        "CREATE INDEX IF NOT EXISTS timeline_touches_position ON timeline_touches (position)",
+        f"""CREATE TABLE IF NOT EXISTS timeline_intervals (
+            org TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT NOT NULL,
+            recorded_from BIGINT NOT NULL,
+            recorded_to BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            stage TEXT,
+            name TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            status {blob} NOT NULL,
+            PRIMARY KEY (org, valid_from, recorded_from)){without_rowid}""",
+        "CREATE INDEX IF NOT EXISTS timeline_intervals_current ON timeline_intervals (org, recorded_to, valid_to)",
+        "CREATE INDEX IF NOT EXISTS timeline_intervals_day ON timeline_intervals (recorded_to, valid_from)",
+        f"CREATE TABLE IF NOT EXISTS timeline_organisations (org TEXT PRIMARY KEY){without_rowid}",
+        f"""CREATE TABLE IF NOT EXISTS timeline_policies (
+            policy_id TEXT PRIMARY KEY, position BIGINT NOT NULL, event_id TEXT NOT NULL,
+            effective TEXT NOT NULL, event {blob} NOT NULL){without_rowid}""",
+    ]
+
+
+TABLES = (
+    "timeline_entries",
+    "timeline_subjects",
+    "timeline_touches",
+    "timeline_intervals",
+    "timeline_organisations",
+    "timeline_policies",
+)
+
+
+def _day(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
+
+
+def _blob(value: Any) -> bytes:
+    return bytes(value)
+
+
+class SqlWriter(TimelineWriter):
+    """The projection's writes and reads inside one open transaction."""
+
+    def __init__(self, cursor: Any, placeholder: str, ignore_conflict: tuple[str, str]) -> None:
+        self.c = cursor
+        self.ph = placeholder
+        self._insert_prefix, self._insert_suffix = ignore_conflict
+        self._known: int | None = None
+
+    def sql(self, statement: str) -> str:
+        return statement if self.ph == "?" else statement.replace("?", self.ph)
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.c.execute(self.sql(statement), params)
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.c.executemany(self.sql(statement), rows)
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self.c.execute(self.sql(statement), params)
+        return list(self.c.fetchall())
+
+    def insert_ignore(self, table_and_columns: str, values: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.executemany(
+            f"{self._insert_prefix} INTO {table_and_columns} VALUES {values} {self._insert_suffix}", rows
+        )
+
+    # ---- TimelineWriter --------------------------------------------------------
+
+    def last_known_from(self) -> int:
+        if self._known is None:
+            found = self.rows("SELECT MAX(known_from) FROM timeline_entries")
+            self._known = int(found[0][0] or 0)
+        return self._known
+
+    def add_entry(self, record: EventRecord, known_from: int, current: BaseEvent | None) -> None:
+        self._known = known_from
+        event = record.event
+        self.execute(
+            "INSERT INTO timeline_entries (position, event_id, type, effective, recorded_at, known_from, record, "
+            "current, fold_effective, broadcast, policy_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                record.position,
+                str(record.id),
+                event.type,
+                event.effective.isoformat(),
+                record.recorded_at.isoformat(),
+                known_from,
+                _encode(record),
+                *self._current_columns(current, event.effective),
+            ),
+        )
+        self.insert_ignore(
+            "timeline_subjects (subject, position)", "(?,?)", [(s, record.position) for s in record.subjects]
+        )
+        if current is not None:
+            self._touch(record.position, current)
+
+    def _current_columns(self, current: BaseEvent | None, fallback: dt.date) -> tuple[Any, ...]:
+        if current is None:
+            return (None, fallback.isoformat(), 0, None)
+        scope = current.scope_or_none
+        return (
+            _encode(current),
+            current.effective.isoformat(),
+            int(scope is not None and scope.is_broadcast),
+            current.policy_id if isinstance(current, PolicyPublished) else None,
+        )
+
+    def _touch(self, position: int, current: BaseEvent) -> None:
+        if isinstance(current, PolicyPublished):
+            return
+        orgs = current.subjects()
+        day = current.effective.isoformat()
+        self.insert_ignore("timeline_touches (org, effective, position)", "(?,?,?)", [(o, day, position) for o in orgs])
+        self.insert_ignore("timeline_organisations (org)", "(?)", [(o,) for o in orgs])
+
+    def entry(self, event_id: str) -> Entry | None:
+        found = self.rows("SELECT position, fold_effective, current FROM timeline_entries WHERE event_id=?", (event_id,))
+        if not found:
+            return None
+        position, effective, current = found[0]
+        return Entry(position, _day(effective), _decode_correctable(_blob(current)) if current is not None else None)
+
+    def set_current(self, position: int, current: BaseEvent | None) -> None:
+        found = self.rows("SELECT fold_effective FROM timeline_entries WHERE position=?", (position,))
+        self.execute(
+            "UPDATE timeline_entries SET current=?, fold_effective=?, broadcast=?, policy_id=? WHERE position=?",
+            (*self._current_columns(current, _day(found[0][0])), position),
+        )
+        self.execute("DELETE FROM timeline_touches WHERE position=?", (position,))
+        if current is not None:
+            self._touch(position, current)
+
+    def status_on(self, org: str, day: dt.date) -> Status | None:
+        found = self.rows(
+            "SELECT status FROM timeline_intervals WHERE org=? AND recorded_to=? AND valid_from<=? AND valid_to>? "
+            "ORDER BY valid_from DESC LIMIT 1",
+            (org, OPEN, day.isoformat(), day.isoformat()),
+        )
+        return decode_status(_blob(found[0][0])) if found else None
+
+    def statuses_on(self, day: dt.date) -> list[Status]:
+        found = self.rows(
+            "SELECT status FROM timeline_intervals WHERE recorded_to=? AND valid_from<=? AND valid_to>? ORDER BY org",
+            (OPEN, day.isoformat(), day.isoformat()),
+        )
+        return [decode_status(_blob(row[0])) for row in found]
+
+    def segments_from(self, org: str, day: dt.date) -> list[Segment]:
+        found = self.rows(
+            "SELECT valid_from, valid_to, recorded_from, status FROM timeline_intervals "
+            "WHERE org=? AND recorded_to=? AND valid_to>=? ORDER BY valid_from",
+            (org, OPEN, day.isoformat()),
+        )
+        return [Segment(_day(a), _day(b), int(r), _blob(s)) for a, b, r, s in found]
+
+    def timeline_events(self, org: str, day: dt.date) -> list[TimelineEvent]:
+        found = self.rows(
+            "SELECT e.fold_effective, e.position, e.event_id, e.current FROM timeline_touches t "
+            "JOIN timeline_entries e ON e.position = t.position WHERE t.org=? AND t.effective>=? "
+            "UNION ALL SELECT fold_effective, position, event_id, current FROM timeline_entries "
+            "WHERE broadcast = 1 AND fold_effective>=? "
+            "ORDER BY 1, 2",
+            (org, day.isoformat(), day.isoformat()),
+        )
+        return [
+            TimelineEvent(_day(effective), int(position), event_id, _decode_correctable(_blob(current)))
+            for effective, position, event_id, current in found
+        ]
+
+    def close_segment(self, org: str, segment: Segment, known_from: int) -> None:
+        key = (org, segment.valid_from.isoformat(), segment.recorded_from)
+        if segment.recorded_from == known_from:
+            self.execute("DELETE FROM timeline_intervals WHERE org=? AND valid_from=? AND recorded_from=?", key)
+        else:
+            self.execute(
+                "UPDATE timeline_intervals SET recorded_to=? WHERE org=? AND valid_from=? AND recorded_from=?",
+                (known_from, *key),
+            )
+
+    def insert_segment(
+        self, org: str, valid_from: dt.date, valid_to: dt.date, known_from: int, status: Status, data: bytes
+    ) -> None:
+        self.execute(
+            "INSERT INTO timeline_intervals (org, valid_from, valid_to, recorded_from, recorded_to, kind, stage, "
+            "name, event_id, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                org,
+                valid_from.isoformat(),
+                valid_to.isoformat(),
+                known_from,
+                OPEN,
+                status.kind.value,
+                status.stage.value if status.stage is not None else None,
+                status.name,
+                status.last_event_id,
+                data,
+            ),
+        )
+
+    def refresh_policy(self, policy_id: str) -> None:
+        self.execute("DELETE FROM timeline_policies WHERE policy_id=?", (policy_id,))
+        found = self.rows(
+            "SELECT position, event_id, fold_effective, current FROM timeline_entries "
+            "WHERE policy_id=? AND current IS NOT NULL ORDER BY fold_effective DESC, position DESC LIMIT 1",
+            (policy_id,),
+        )
+        if found:
+            position, event_id, effective, current = found[0]
+            self.execute(
+                "INSERT INTO timeline_policies (policy_id, position, event_id, effective, event) VALUES (?,?,?,?,?)",
+                (policy_id, position, event_id, effective, _blob(current)),
+            )
+
+
+__all__ = ["END_OF_TIME", "OPEN", "TABLES", "SqlWriter", "table_statements"]
+
+
+class SqlReader:
+    """Read-only queries over the interval tables (the read side of CQRS)."""
+
+    def __init__(self, cursor: Any, placeholder: str) -> None:
+        self.c = cursor
+        self.ph = placeholder
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self.c.execute(statement if self.ph == "?" else statement.replace("?", self.ph), params)
+        return list(self.c.fetchall())
+
+    def state(self, org: str, day: dt.date, known: int) -> Status | None:
+        found = self.rows(
+            "SELECT status FROM timeline_intervals WHERE org=? AND valid_from<=? AND valid_to>? "
+            "AND recorded_from<=? AND recorded_to>? ORDER BY valid_from DESC LIMIT 1",
+            (org, day.isoformat(), day.isoformat(), known, known),
+        )
+        return decode_status(_blob(found[0][0])) if found else None
+
+    def known_organisation(self, org: str) -> bool:
+        return bool(self.rows("SELECT 1 FROM timeline_organisations WHERE org=?", (org,)))
+
+    def states(
+        self,
+        day: dt.date,
+        known: int,
+        *,
+        kind: str | None = None,
+        stage: str | None = None,
+        text: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Status]:
+        clauses = ["valid_from<=?", "valid_to>?", "recorded_from<=?", "recorded_to>?"]
+        params: list[Any] = [day.isoformat(), day.isoformat(), known, known]
+        if after is not None:
+            clauses.append("org>?")
+            params.append(after)
+        if kind is not None:
+            clauses.append("kind=?")
+            params.append(kind)
+        if stage is not None:
+            clauses.append("stage=?")
+            params.append(stage)
+        if text:
+            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clauses.append("(LOWER(name) LIKE ? ESCAPE '\\' OR org LIKE ? ESCAPE '\\')")
+            params += [pattern, pattern]
+        statement = "SELECT status FROM timeline_intervals WHERE " + " AND ".join(clauses) + " ORDER BY org"
+        if limit is not None:
+            statement += " LIMIT ?"
+            params.append(limit)
+        return [decode_status(_blob(row[0])) for row in self.rows(statement, params)]
+
+    def history(self, org: str, known: int) -> list[tuple[dt.date, dt.date, Status]]:
+        found = self.rows(
+            "SELECT valid_from, valid_to, status FROM timeline_intervals WHERE org=? AND recorded_from<=? "
+            "AND recorded_to>? ORDER BY valid_from",
+            (org, known, known),
+        )
+        return [(_day(a), _day(b), decode_status(_blob(s))) for a, b, s in found]
+
+    def records(
+        self,
+        *,
+        type_: str | None = None,
+        subject: str | None = None,
+        from_day: dt.date | None = None,
+        to_day: dt.date | None = None,
+        after: int = 0,
+        limit: int = 50,
+    ) -> list[bytes]:
+        clauses = ["position>?"]
+        params: list[Any] = [after]
+        if type_ is not None:
+            clauses.append("type=?")
+            params.append(type_)
+        if from_day is not None:
+            clauses.append("effective>=?")
+            params.append(from_day.isoformat())
+        if to_day is not None:
+            clauses.append("effective<=?")
+            params.append(to_day.isoformat())
+        if subject is not None:
+            clauses.append("position IN (SELECT position FROM timeline_subjects WHERE subject=?)")
+            params.append(subject)
+        statement = "SELECT record FROM timeline_entries WHERE " + " AND ".join(clauses) + " ORDER BY position LIMIT ?"
+        return [_blob(row[0]) for row in self.rows(statement, [*params, limit])]
+
+    def record(self, event_id: str) -> bytes | None:
+        found = self.rows("SELECT record FROM timeline_entries WHERE event_id=?", (event_id,))
+        return _blob(found[0][0]) if found else None
+
+    def policies(self, after: str | None, limit: int) -> list[tuple[str, bytes]]:
+        found = self.rows(
+            "SELECT event_id, event FROM timeline_policies WHERE policy_id>? ORDER BY policy_id LIMIT ?",
+            (after or "", limit),
+        )
+        return [(event_id, _blob(event)) for event_id, event in found]
+
+    def policy(self, policy_id: str) -> tuple[str, bytes] | None:
+        found = self.rows("SELECT event_id, event FROM timeline_policies WHERE policy_id=?", (policy_id,))
+        return (found[0][0], _blob(found[0][1])) if found else None
