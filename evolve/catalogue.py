@@ -293,6 +293,26 @@ class FootprintsMerged(BaseEvent, tag=True, kw_only=True):
         return [self.into]
 
 
+class SystemAbsorbed(BaseEvent, tag=True, kw_only=True):
+    """`organisation` ends, taken into the existing system `into` (not in design §4:
+    FootprintsMerged always starts a new id, but sub-area systems were folded
+    into footprints that kept theirs)."""
+
+    organisation: Slug
+    into: Slug
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.organisation == self.into:
+            raise ValueError("a system cannot absorb itself")
+
+    def subjects(self) -> list[str]:
+        return [self.organisation]
+
+    def required(self) -> list[tuple[str, SubjectKind]]:
+        return [*super().required(), (self.into, "organisation")]
+
+
 class OrganisationRenamed(BaseEvent, tag=True, kw_only=True):
     organisation: Slug
     name: Title
@@ -344,6 +364,7 @@ Correctable = Union[  # noqa: UP007 - msgspec needs a runtime Union here
     DevolutionAgreed,
     FundingAllocated,
     FootprintsMerged,
+    SystemAbsorbed,
     OrganisationRenamed,
 ]
 Event = Union[Correctable, EventCorrected]  # noqa: UP007

@@ -30,6 +30,7 @@ from evolve.catalogue import (
     PlanMilestone,
     PolicyPublished,
     Scope,
+    SystemAbsorbed,
     SystemsRenamed,
 )
 from evolve.state import STAGE_ORDER, FundingRecord, MilestoneRecord, Status
@@ -75,6 +76,8 @@ def apply(
         if org_id != event.into:
             return None
         return _merged(event, org_id, event_id, merge_sources)
+    if isinstance(event, SystemAbsorbed):
+        return None
     if event.creates_subjects:
         new = _create(event, state, org_id, event_id)
     elif state is None:
