@@ -68,9 +68,15 @@ class Evolve:
         *,
         expected: Mapping[str, int] | None = None,
         ids: Sequence[UUID] | None = None,
+        idempotency_key: str | None = None,
+        digest: str = "",
     ) -> list[EventRecord]:
-        """Append atomically, then bring the projection up to date (read-your-writes)."""
-        records = self.store.append(events, expected=expected, ids=ids)
+        """Append atomically, then bring the projection up to date (read-your-writes).
+
+        See :meth:`EventStore.append` for `expected` and idempotency."""
+        records = self.store.append(
+            events, expected=expected, ids=ids, idempotency_key=idempotency_key, digest=digest
+        )
         if self.project_on_append:
             self.catch_up()
         return records

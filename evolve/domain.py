@@ -64,6 +64,18 @@ class Subject:
         position: int
 
 
+class Request:
+    """A stream per idempotency key: the first request with a key wins, retries replay it."""
+
+    class Accepted(DomainEvent):
+        digest: str
+        event_ids: list[UUID]
+
+
+def request_id(key: str) -> UUID:
+    return uuid5(NAMESPACE, f"idempotency/{key}")
+
+
 _canonical = msgspec.json.Encoder(order="sorted")
 
 

@@ -32,6 +32,10 @@ class ConflictError(EvolveError):
         self.actual = actual
 
 
+class IdempotencyKeyReused(ConflictError):
+    """An idempotency key came back with a different request than the one it first carried."""
+
+
 class NotFound(EvolveError):
     """No such organisation, event or policy (at the requested time)."""
 

@@ -21,8 +21,9 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, Transcoding
 
 from evolve.catalogue import EVENT_TYPES, BaseEvent, Event, EventCorrected
-from evolve.domain import GENESIS_HASH, LOG_ID, Log, Subject, SubjectKind, chain_hash, subject_id
-from evolve.errors import ConflictError, InvalidEvent, NotFound, UnknownSubject
+from evolve.domain import GENESIS_HASH, LOG_ID, Log, Request, Subject, chain_hash, request_id, subject_id
+from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
+from evolve.types import SubjectKind
 from evolve.records import EventRecord
 
 #: How often an append is retried when another writer took the log head first.
@@ -70,12 +71,18 @@ class EventStore(Application[UUID]):
         *,
         expected: Mapping[str, int] | None = None,
         ids: Sequence[UUID] | None = None,
+        idempotency_key: str | None = None,
+        digest: str = "",
     ) -> list[EventRecord]:
         """Append a batch atomically and return its records, in log order.
 
         `expected` maps subject ids to the version the caller last saw; if any
         differs, :class:`ConflictError` is raised and nothing is written.
         `ids` lets importers give stable event ids (default: random UUIDs).
+        With an `idempotency_key`, a repeat of the same request (same
+        `digest`) appends nothing and returns the original records; the same
+        key with another digest raises :class:`IdempotencyKeyReused`. The key
+        is stored in the same transaction as the events.
         """
         if not events:
             raise InvalidEvent("a batch needs at least one event")
@@ -87,7 +94,11 @@ class EventStore(Application[UUID]):
         with self._append_lock:
             for _attempt in range(MAX_HEAD_RETRIES):
                 try:
-                    return self._try_append(events, event_ids, expected or {})
+                    if idempotency_key is not None:
+                        replay = self._replay(idempotency_key, digest)
+                        if replay is not None:
+                            return replay
+                    return self._try_append(events, event_ids, expected or {}, idempotency_key, digest)
                 except (IntegrityError, OperationalError):
                     # Another writer won the race for the head or a subject's
                     # next version. Re-read and re-validate: an expectation
@@ -95,8 +106,24 @@ class EventStore(Application[UUID]):
                     time.sleep(random.uniform(0.001, 0.02))
         raise ConflictError("the log is too busy: gave up after repeated write conflicts; retry later")
 
+    def _replay(self, key: str, digest: str) -> list[EventRecord] | None:
+        stored = self.recorder.select_events(request_id(key), limit=1)
+        if not stored:
+            return None
+        accepted = cast(Request.Accepted, self.mapper.to_domain_event(stored[0]))
+        if accepted.digest != digest:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used for a different request; use a new key for a new request"
+            )
+        return [self.get(event_id) for event_id in accepted.event_ids]
+
     def _try_append(
-        self, events: Sequence[Event], event_ids: list[UUID], expected: Mapping[str, int]
+        self,
+        events: Sequence[Event],
+        event_ids: list[UUID],
+        expected: Mapping[str, int],
+        idempotency_key: str | None,
+        digest: str,
     ) -> list[EventRecord]:
         position, previous_hash = self._head()
         heads: dict[UUID, tuple[int, SubjectKind | None]] = {}
@@ -132,8 +159,8 @@ class EventStore(Application[UUID]):
             subjects = self._validate(event, created, head_of, pointer)
             position += 1
             recorded_at = now + dt.timedelta(microseconds=index)
-            digest = chain_hash(previous_hash, event_id, position, _timestamp_text(recorded_at), event)
-            previous_hash = digest
+            entry_hash = chain_hash(previous_hash, event_id, position, _timestamp_text(recorded_at), event)
+            previous_hash = entry_hash
             pending.append(
                 Log.Recorded(
                     originator_id=LOG_ID,
@@ -142,7 +169,7 @@ class EventStore(Application[UUID]):
                     event_id=event_id,
                     event=event,
                     subjects=subjects,
-                    hash=digest,
+                    hash=entry_hash,
                 )
             )
             pending.append(
@@ -178,8 +205,18 @@ class EventStore(Application[UUID]):
                     position=position,
                     recorded_at=recorded_at,
                     subjects=subjects,
-                    hash=digest,
+                    hash=entry_hash,
                     event=event,
+                )
+            )
+        if idempotency_key is not None:
+            pending.append(
+                Request.Accepted(
+                    originator_id=request_id(idempotency_key),
+                    originator_version=1,
+                    timestamp=now,
+                    digest=digest,
+                    event_ids=event_ids,
                 )
             )
         self.save(*pending)

@@ -1,0 +1,334 @@
+"""The `evolve` command line. Each command is a thin call into `Evolve`.
+
+Errors print one line on stderr (``error: ...``) and exit non-zero:
+1 for a refused operation, 2 for a malformed command line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from evolve import files
+from evolve.bootstrap import Evolve
+from evolve.errors import EvolveError
+from evolve.settings import Settings
+from evolve.state import OrganisationState
+from evolve.types import Kind, Stage
+
+app = typer.Typer(
+    name="evolve",
+    help="An event-sourced, bitemporal log of NHS England's local health system policy (2014-2022).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+try:  # typer >= 0.29 vendors click; older releases use click itself
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+REPO_EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL or SQLite path (default: $EVOLVE_DATABASE_URL or ./evolve.db)."),
+]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Valid time: a date, YYYY-MM-DD (default: today).")]
+KnownAt = Annotated[
+    str | None,
+    typer.Option("--known-at", help="Record time: what the log knew then, ISO timestamp with zone (default: now)."),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+class UserError(Exception):
+    """A bad command line value: reported in one line, exit 2."""
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"error: {message}", markup=False, soft_wrap=True)
+    raise SystemExit(code)
+
+
+def parse_day(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{name} {value!r} is not a valid date (YYYY-MM-DD)") from None
+
+
+def parse_moment(value: str | None, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{name} {value!r} is not an ISO timestamp (e.g. 2025-01-01T00:00:00Z)") from None
+    if moment.tzinfo is None:
+        raise UserError(f"{name} {value!r} needs a time zone (e.g. 2025-01-01T00:00:00Z)")
+    return moment
+
+
+@contextmanager
+def opened(db: str | None) -> Iterator[Evolve]:
+    system = Evolve(Settings.from_env(db))
+    try:
+        yield system
+    finally:
+        system.close()
+
+
+def progress_bar(label: str) -> Progress:
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=not err.is_terminal,
+        disable=not err.is_terminal,
+    )
+
+
+def import_events(system: Evolve, path: Path, progress: bool = True) -> tuple[int, int]:
+    """Append every event at `path` not yet in the log, in one atomic batch.
+
+    Returns (appended, already present). Nothing is written if any file is bad.
+    """
+    paths = files.event_paths(path)
+    loaded = []
+    with progress_bar("reading events") as bar:
+        task = bar.add_task("read", total=len(paths))
+        for p in paths:
+            loaded.append(files.load_file(p))
+            bar.advance(task)
+    files.check_unique(loaded)
+    loaded.sort(key=lambda f: (f.event.effective, f.name))
+    new = [f for f in loaded if system.store.version(str(f.id)) == 0]
+    if new:
+        system.project_on_append = False
+        system.append([f.event for f in new], ids=[f.id for f in new])
+        project(system, "projecting")
+    return len(new), len(loaded) - len(new)
+
+
+def project(system: Evolve, label: str, rebuild: bool = False) -> int:
+    total = system.store.position()
+    with progress_bar(label) as bar:
+        task = bar.add_task(label, total=total)
+        if rebuild:
+            return system.rebuild(progress=lambda n: bar.advance(task, n))
+        bar.update(task, completed=_projected_entries(system))
+        return system.catch_up(progress=lambda n: bar.advance(task, n))
+
+
+def _projected_entries(system: Evolve) -> int:
+    with system.view.reader() as read:
+        return int(read.rows("SELECT COUNT(*) FROM timeline_entries")[0][0])
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="An event file, or a directory of them (searched recursively).")],
+    db: DbOption = None,
+) -> None:
+    """Append the events in PATH to the log, all or nothing; files already imported are skipped."""
+    with opened(db) as system:
+        appended, present = import_events(system, path)
+        out.print(f"imported {appended} events ({present} already in the log); log position {system.store.position()}")
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="An event file or a directory of them.")],
+    seeds: Annotated[Path | None, typer.Option(help="Directory of seed documents that `seed:` sources must name.")] = None,
+) -> None:
+    """Check event files without touching a database: decoding, ids, references, sources."""
+    loaded = files.load(path)
+    problems = files.check_references(loaded, seeds=seeds)
+    if problems:
+        for problem in problems[:-1]:
+            err.print(f"error: {problem}", markup=False, soft_wrap=True)
+        fail(problems[-1])
+    out.print(f"ok: {len(loaded)} events")
+
+
+@app.command()
+def state(
+    org: Annotated[str, typer.Argument(help="Organisation id, e.g. frimley-health-and-care.")],
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    json: Json = False,
+    db: DbOption = None,
+) -> None:
+    """Show one organisation's state on a date, as the log knew it at a time."""
+    with opened(db) as system:
+        result = system.queries.state(org, parse_day(as_of, "--as-of"), parse_moment(known_at, "--known-at"))
+    if json:
+        out.print(msgspec.json.encode(result).decode(), markup=False, soft_wrap=True)
+        return
+    table = Table(show_header=False, title=f"{result.name} on {result.as_of.isoformat()}")
+    for key, value in _summary(result).items():
+        table.add_row(key, value)
+    out.print(table)
+
+
+def _summary(s: OrganisationState) -> dict[str, str]:
+    funding = sum(f.amount_pence for f in s.funding)
+    return {
+        "id": s.id,
+        "kind": s.kind.value,
+        "stage": f"{s.stage.value} ({s.stage_term})" if s.stage else "-",
+        "since": s.since.isoformat(),
+        "code": s.code or "-",
+        "region": s.region or "-",
+        "leader": f"{s.leader} ({s.leader_role})" if s.leader and s.leader_role else s.leader or "-",
+        "population": f"{s.population:,}" if s.population is not None else "-",
+        "members": ", ".join(s.members) or "-",
+        "flags": ", ".join(f.value for f in s.flags) or "-",
+        "funding": f"£{funding / 100:,.2f} in {len(s.funding)} allocations" if s.funding else "-",
+        "milestones": ", ".join(f"{m.milestone.value} {m.date.isoformat()}" for m in s.milestones) or "-",
+        "last event": s.last_event_id,
+        "known at": s.known_at.isoformat(),
+    }
+
+
+@app.command("list")
+def list_(
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    stage: Annotated[Stage | None, typer.Option(help="Only health systems at this stage.")] = None,
+    kind: Annotated[Kind | None, typer.Option(help="Only organisations of this kind.")] = None,
+    q: Annotated[str | None, typer.Option(help="Name or id contains this text (case-insensitive).")] = None,
+    json: Json = False,
+    db: DbOption = None,
+) -> None:
+    """List organisations as of a date, with optional filters."""
+    with opened(db) as system:
+        day, moment = parse_day(as_of, "--as-of"), parse_moment(known_at, "--known-at")
+        items = [
+            s
+            for s in system.queries.all_states(day, moment)
+            if (stage is None or s.stage == stage) and (kind is None or s.kind == kind)
+            and (q is None or q.lower() in s.name.lower() or q.lower() in s.id)
+        ]
+    if json:
+        out.print(msgspec.json.encode(items).decode(), markup=False, soft_wrap=True)
+        return
+    table = Table("id", "name", "kind", "stage", "since", title=f"{len(items)} organisations")
+    for s in items:
+        table.add_row(s.id, s.name, s.kind.value, s.stage.value if s.stage else "-", s.since.isoformat())
+    out.print(table)
+
+
+@app.command()
+def history(
+    org: Annotated[str, typer.Argument(help="Organisation id.")],
+    known_at: KnownAt = None,
+    json: Json = False,
+    db: DbOption = None,
+) -> None:
+    """Show an organisation's history as intervals of valid time."""
+    with opened(db) as system:
+        result = system.queries.history(org, parse_moment(known_at, "--known-at"))
+    if json:
+        out.print(msgspec.json.encode(result).decode(), markup=False, soft_wrap=True)
+        return
+    table = Table("from", "to", "name", "stage", "flags", "event", title=f"history of {org}")
+    for i in result.items:
+        s = i.state
+        table.add_row(
+            i.valid_from.isoformat(),
+            i.valid_to.isoformat() if i.valid_to else "…",
+            s.name,
+            s.stage.value if s.stage else "-",
+            ", ".join(f.value for f in s.flags) or "-",
+            i.event_id,
+        )
+    out.print(table)
+
+
+@app.command()
+def rebuild(db: DbOption = None) -> None:
+    """Drop the projection and rebuild it from the log."""
+    with opened(db) as system:
+        done = project(system, "rebuilding", rebuild=True)
+        out.print(f"rebuilt the projection from {done} log entries")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    db: DbOption = None,
+    events: Annotated[
+        Path, typer.Option(help="History imported first when the log is empty.")
+    ] = REPO_EVENTS,
+) -> None:
+    """Serve the REST API (imports the curated history into an empty log first)."""
+    from api.server import run
+
+    settings = Settings.from_env(db)
+    with opened(db) as system:
+        if system.store.position() == 0 and events.is_dir():
+            appended, _ = import_events(system, events)
+            out.print(f"imported {appended} curated events from {events}")
+    token = os.environ.get("EVOLVE_API_TOKEN")
+    if token:
+        out.print("write token: taken from EVOLVE_API_TOKEN")
+    else:
+        token = secrets.token_urlsafe(32)
+        out.print(f"write token (generated for this run; set EVOLVE_API_TOKEN to choose one): {token}")
+    out.print(f"serving on http://{host}:{port}/  (docs: http://{host}:{port}/schema)")
+    run(settings, host=host, port=port, token=token)
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI contract (YAML) generated from the app."""
+    from api.schema import openapi_yaml
+
+    sys.stdout.write(openapi_yaml())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and turn every expected failure into one line."""
+    command: Callable[..., Any] = typer.main.get_command(app)
+    try:
+        command.main(args=argv if argv is not None else sys.argv[1:], prog_name="evolve", standalone_mode=False)
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        fail("aborted", 130)
+    except click_exceptions.ClickException as exc:
+        fail(exc.format_message().replace("\n", " "), 2)
+    except UserError as exc:
+        fail(str(exc), 2)
+    except EvolveError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
