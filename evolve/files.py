@@ -126,7 +126,9 @@ def check_references(files: Iterable[EventFile], seeds: Path | None = None) -> l
 def describe(exc: msgspec.ValidationError) -> str:
     """msgspec's message, with the unknown-type case made explicit."""
     text = str(exc)
-    match = re.match(r"Invalid value '(.*)' - at `\$(\.replacement)?\.type`", text)
+    match = re.match(r"Invalid value '(.*)' - at `(\$(\.replacement)?\.type)`", text)
     if match:
-        return f"unknown event type {match.group(1)!r} (one of: {', '.join(EVENT_TYPE_NAMES)})"
+        nested = match.group(3) is not None
+        names = [n for n in EVENT_TYPE_NAMES if not (nested and n == "EventCorrected")]
+        return f"unknown event type {match.group(1)!r} at `{match.group(2)}` (one of: {', '.join(names)})"
     return text

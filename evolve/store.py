@@ -246,11 +246,11 @@ class EventStore(Application[UUID]):
             if kind is None:
                 raise UnknownSubject(f"unknown {want} {slug!r}: no event in the log registers it", pointer)
             if kind != want:
-                raise InvalidEvent(f"{slug!r} names a {kind}, not a {want}", pointer)
+                raise InvalidEvent(f"{slug!r} names {_a(kind)}, not {_a(want)}", pointer)
         for slug in event.created():
             kind = head_of(subject_id(slug))[1]
             if kind is not None and kind != event.subject_kind:
-                raise InvalidEvent(f"{slug!r} already names a {kind}", pointer)
+                raise InvalidEvent(f"{slug!r} already names {_a(kind)}", pointer)
         for slug in event.must_be_new():
             if head_of(subject_id(slug))[1] is not None:
                 raise InvalidEvent(f"{slug!r} already exists; a merge must create a new id", pointer)
@@ -325,6 +325,10 @@ def to_record(entry: Log.Recorded) -> EventRecord:
         hash=entry.hash,
         event=entry.event,
     )
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 def _is_uuid(text: str) -> bool:
