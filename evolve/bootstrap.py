@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,10 @@ from evolve.query import Queries
 from evolve.records import EventRecord
 from evolve.settings import Settings
 from evolve.store import EventStore
+
+
+#: Advisory lock key serialising schema creation across processes.
+SCHEMA_LOCK = 0x65766F6C7666
 
 
 def _view_class(settings: Settings) -> type[TimelineView]:
@@ -44,15 +49,45 @@ class Evolve:
         project_on_append: bool = True,
     ) -> None:
         self.settings = settings or Settings.from_env()
-        try:
-            self.store = EventStore(self.settings.eventsourcing_env())
-            self.view: Any = self.store.factory.tracking_recorder(_view_class(self.settings))  # type: ignore[arg-type]
-        except (PersistenceError, OSError) as exc:
-            raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {_first_line(exc)}") from None
+        with self._schema_lock():
+            try:
+                self.store = EventStore(self.settings.eventsourcing_env())
+                self.view: Any = self.store.factory.tracking_recorder(_view_class(self.settings))  # type: ignore[arg-type]
+            except (PersistenceError, OSError) as exc:
+                raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {_first_line(exc)}") from None
         self.projection = TimelineProjection(self.view)
         self.queries = Queries(self.view.reader, clock or (lambda: dt.datetime.now(dt.UTC)))
         self.project_on_append = project_on_append
         self._projecting = threading.Lock()
+
+    @contextmanager
+    def _schema_lock(self) -> Iterator[None]:
+        """On PostgreSQL: fail fast with the server's own reason (the pool only
+        says it timed out), and let one process at a time create the schema."""
+        if self.settings.backend != "postgresql":
+            yield
+            return
+        import psycopg
+
+        env = self.settings.eventsourcing_env()
+        try:
+            conn = psycopg.connect(
+                dbname=env["POSTGRES_DBNAME"],
+                host=env["POSTGRES_HOST"],
+                port=env["POSTGRES_PORT"],
+                user=env["POSTGRES_USER"],
+                password=env["POSTGRES_PASSWORD"],
+                connect_timeout=5,
+                autocommit=True,
+            )
+        except psycopg.Error as exc:
+            raise StoreUnavailable(f"cannot connect to {self._safe_url()}: {_first_line(exc)}") from None
+        with conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
     def _safe_url(self) -> str:
         url = self.settings.database_url

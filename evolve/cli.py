@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import secrets
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -273,6 +274,27 @@ def rebuild(db: DbOption = None) -> None:
     with opened(db) as system:
         done = project(system, "rebuilding", rebuild=True)
         out.print(f"rebuilt the projection from {done} log entries")
+
+
+@app.command("project")
+def project_command(
+    follow: Annotated[bool, typer.Option("--follow", help="Keep running, projecting new entries as they arrive.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls when following.", min=0.05)] = 0.5,
+    db: DbOption = None,
+) -> None:
+    """Bring the projection up to date with the log (once, or continuously with --follow).
+
+    Several projectors may run against one database: they take turns, and each
+    log entry is projected exactly once (tracking records commit with the rows).
+    """
+    with opened(db) as system:
+        done = system.catch_up()
+        out.print(f"projected {done} entries; log position {system.store.position()}")
+        while follow:
+            time.sleep(interval)
+            done = system.catch_up()
+            if done:
+                out.print(f"projected {done} entries; log position {system.store.position()}")
 
 
 @app.command()

@@ -192,7 +192,8 @@ class _Timeline:
         if not self.files:
             lines.append("No events.")
             return "\n".join(lines) + "\n"
-        lines.append(f"{len(self.files)} events, {self.files[0].event.effective.year}–{self.files[-1].event.effective.year}.")
+        first, last = self.files[0].event.effective.year, self.files[-1].event.effective.year
+        lines.append(f"{len(self.files)} events, {first}\N{EN DASH}{last}.")
         year: int | None = None
         for f in self.files:
             event = f.event
