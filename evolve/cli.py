@@ -276,6 +276,21 @@ def rebuild(db: DbOption = None) -> None:
         out.print(f"rebuilt the projection from {done} log entries")
 
 
+@app.command("history-doc")
+def history_doc(
+    check: Annotated[bool, typer.Option("--check", help="Only check that the file is current; exit 1 if not.")] = False,
+    events: Annotated[Path, typer.Option(help="Directory of event files.")] = REPO_EVENTS,
+    target: Annotated[Path, typer.Option("--out", help="Markdown file.")] = REPO_EVENTS.parent / "docs" / "history.md",
+) -> None:
+    """Regenerate docs/history.md, the Markdown timeline of the event files."""
+    from evolve import history_doc as doc
+
+    if check and not doc.is_current(events, target):
+        fail(f"{target} is out of date: run `evolve history-doc`")
+    changed = False if check else doc.write(events, target)
+    out.print(f"{target}: {'written' if changed else 'current'}", markup=False)
+
+
 @app.command("project")
 def project_command(
     follow: Annotated[bool, typer.Option("--follow", help="Keep running, projecting new entries as they arrive.")] = False,
