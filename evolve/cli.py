@@ -269,6 +269,60 @@ def history(
 
 
 @app.command()
+def export(
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",  # noqa: A002
+    db: DbOption = None,
+) -> None:
+    """Print every organisation's state on a date, as CSV (one row each) or JSON."""
+    from evolve.export import STATE_COLUMNS, csv_lines, json_text, state_row
+
+    if format not in ("csv", "json"):
+        raise UserError(f"--format must be csv or json, not {format!r}")
+    with opened(db) as system:
+        states = list(system.queries.all_states(parse_day(as_of, "--as-of"), parse_moment(known_at, "--known-at")))
+    if format == "json":
+        sys.stdout.write(json_text(states) + "\n")
+    else:
+        sys.stdout.writelines(csv_lines(STATE_COLUMNS, (state_row(s) for s in states)))
+
+
+@app.command()
+def diff(
+    start: Annotated[str, typer.Option("--from", help="Start date (exclusive), YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="End date (inclusive), YYYY-MM-DD.")],
+    org: Annotated[str | None, typer.Argument(help="One organisation (default: all).")] = None,
+    known_at: KnownAt = None,
+    json: Json = False,
+    db: DbOption = None,
+) -> None:
+    """What changed between two dates, each change with the event that caused it."""
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    assert first is not None and last is not None
+    with opened(db) as system:
+        result = system.queries.diff(first, last, org, parse_moment(known_at, "--known-at"))
+    if json:
+        out.print(msgspec.json.encode(result).decode(), markup=False, soft_wrap=True)
+        return
+    table = Table("date", "organisation", "changes", "event", title=f"changes after {first} up to {last}")
+    for t in result.items:
+        text = "; ".join(f"{c.field}: {c.before} → {c.after}" for c in t.changes)
+        table.add_row(t.date.isoformat(), t.organisation, text, t.event_id or "-")
+    out.print(table)
+
+
+@app.command()
+def verify(db: DbOption = None) -> None:
+    """Check the hash chain of the whole log; report the first broken position."""
+    with opened(db) as system:
+        result = system.store.verify()
+    if result.broken_at is not None:
+        fail(f"log broken at position {result.broken_at}: {result.reason} ({result.checked} entries checked)")
+    out.print(f"ok: {result.checked} entries, hash chain intact (head {result.head_hash[:16]}…)")
+
+
+@app.command()
 def rebuild(db: DbOption = None) -> None:
     """Drop the projection and rebuild it from the log."""
     with opened(db) as system:

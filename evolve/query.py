@@ -18,6 +18,7 @@ from uuid import UUID
 import msgspec
 
 from evolve.catalogue import PolicyPublished
+from evolve.diff import Diff, merge_sorted, transitions
 from evolve.errors import InvalidEvent, NotFound
 from evolve.records import EventRecord
 from evolve.state import OrganisationState, Status
@@ -232,6 +233,31 @@ class Queries:
         if found is None:
             raise NotFound(f"no event {event_id}")
         return _record_decoder.decode(found)
+
+    def diff(
+        self,
+        start: dt.date,
+        end: dt.date,
+        org: str | None = None,
+        known_at: dt.datetime | None = None,
+    ) -> Diff:
+        """What changed after `start` up to and including `end`, for one organisation or all."""
+        if start > end:
+            raise InvalidQuery("`from` is after `to`", "from")
+        _, known, micros = self._coordinates(None, known_at)
+        with self._reader() as read:
+            if org is not None:
+                timelines = {org: [row for row in read.history(org, micros) if row[0] <= end and row[1] >= start]}
+                if not timelines[org] and not read.known_organisation(org):
+                    raise NotFound(f"no organisation {org!r}")
+            else:
+                timelines = read.timelines(micros, start, end)
+            items = merge_sorted(transitions(o, rows, start, end) for o, rows in timelines.items())
+            items = [
+                t if t.event_id is not None else msgspec.structs.replace(t, event_id=read.cause(t.organisation, t.date, micros))
+                for t in items
+            ]
+        return Diff(from_date=start, to_date=end, known_at=known, items=items)
 
     def policies(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> PolicyPage:
         after = decode_cursor("policies", cursor)

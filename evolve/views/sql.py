@@ -373,3 +373,24 @@ class SqlReader:
     def policy(self, policy_id: str) -> tuple[str, bytes] | None:
         found = self.rows("SELECT event_id, event FROM timeline_policies WHERE policy_id=?", (policy_id,))
         return (found[0][0], _blob(found[0][1])) if found else None
+
+    def timelines(self, known: int, start: dt.date, end: dt.date) -> dict[str, list[tuple[dt.date, dt.date, Status]]]:
+        """Every organisation's intervals that touch [start, end], as known at `known`."""
+        found = self.rows(
+            "SELECT org, valid_from, valid_to, status FROM timeline_intervals WHERE recorded_from<=? AND recorded_to>? "
+            "AND valid_from<=? AND valid_to>=? ORDER BY org, valid_from",
+            (known, known, end.isoformat(), start.isoformat()),
+        )
+        out: dict[str, list[tuple[dt.date, dt.date, Status]]] = {}
+        for org, a, b, s in found:
+            out.setdefault(org, []).append((_day(a), _day(b), decode_status(_blob(s))))
+        return out
+
+    def cause(self, org: str, day: dt.date, known: int) -> str | None:
+        """The last event naming `org` that took effect on `day` (e.g. what ended it)."""
+        found = self.rows(
+            "SELECT e.event_id FROM timeline_touches t JOIN timeline_entries e ON e.position = t.position "
+            "WHERE t.org=? AND t.effective=? AND e.known_from<=? ORDER BY t.position DESC LIMIT 1",
+            (org, day.isoformat(), known),
+        )
+        return str(found[0][0]) if found else None

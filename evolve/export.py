@@ -1,0 +1,80 @@
+"""Flat, spreadsheet-friendly rows of organisation states and events (CSV).
+
+One definition of the columns serves the CLI export and the API's CSV
+responses. Lists are joined with "; "; money is integer pence.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+import msgspec
+
+from evolve.records import EventRecord
+from evolve.state import OrganisationState
+
+STATE_COLUMNS = (
+    "id", "name", "kind", "code", "region", "stage", "stage_term", "leader", "leader_role", "population",
+    "members", "flags", "funding_total_pence", "milestones", "since", "as_of", "known_at", "last_event_id",
+)
+EVENT_COLUMNS = ("id", "position", "recorded_at", "type", "effective", "precision", "subjects", "policy", "sources", "hash")
+
+SEPARATOR = "; "
+
+
+def state_row(s: OrganisationState) -> dict[str, str]:
+    return {
+        "id": s.id,
+        "name": s.name,
+        "kind": s.kind.value,
+        "code": s.code or "",
+        "region": s.region or "",
+        "stage": s.stage.value if s.stage else "",
+        "stage_term": s.stage_term or "",
+        "leader": s.leader or "",
+        "leader_role": s.leader_role or "",
+        "population": "" if s.population is None else str(s.population),
+        "members": SEPARATOR.join(s.members),
+        "flags": SEPARATOR.join(f.value for f in s.flags),
+        "funding_total_pence": str(sum(f.amount_pence for f in s.funding)),
+        "milestones": SEPARATOR.join(f"{m.milestone.value} {m.date.isoformat()}" for m in s.milestones),
+        "since": s.since.isoformat(),
+        "as_of": s.as_of.isoformat(),
+        "known_at": s.known_at.isoformat(),
+        "last_event_id": s.last_event_id,
+    }
+
+
+def event_row(r: EventRecord) -> dict[str, str]:
+    e = r.event
+    return {
+        "id": str(r.id),
+        "position": str(r.position),
+        "recorded_at": r.recorded_at.isoformat(),
+        "type": e.type,
+        "effective": e.effective.isoformat(),
+        "precision": e.precision.value,
+        "subjects": SEPARATOR.join(r.subjects),
+        "policy": e.policy or "",
+        "sources": SEPARATOR.join(s.url or s.seed or "" for s in e.sources),
+        "hash": r.hash,
+    }
+
+
+def csv_lines(columns: tuple[str, ...], rows: Iterable[dict[str, str]]) -> Iterator[str]:
+    """CSV text, a header then one line per row, produced lazily (for streaming)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        yield buffer.getvalue()
+
+
+def json_text(items: Iterable[msgspec.Struct]) -> str:
+    return msgspec.json.encode(list(items)).decode()
