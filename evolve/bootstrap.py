@@ -51,7 +51,10 @@ class Evolve:
         self.settings = settings or Settings.from_env()
         with self._schema_lock():
             try:
-                self.store = EventStore(self.settings.eventsourcing_env())
+                env = self.settings.eventsourcing_env()
+                if self.settings.backend == "sqlite":
+                    env["APPLICATION_RECORDER_TOPIC"] = "evolve.views.sqlite:InlineSQLiteRecorder"
+                self.store = EventStore(env)
                 self.view: Any = self.store.factory.tracking_recorder(_view_class(self.settings))  # type: ignore[arg-type]
             except (PersistenceError, OSError) as exc:
                 raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {_first_line(exc)}") from None
@@ -59,6 +62,9 @@ class Evolve:
         self.queries = Queries(self.view.reader, clock or (lambda: dt.datetime.now(dt.UTC)))
         self.project_on_append = project_on_append
         self._projecting = threading.Lock()
+        self._inlined = False
+        if hasattr(self.view, "project_in_transaction"):
+            self.store.in_transaction = self._project_in_transaction
 
     @contextmanager
     def _schema_lock(self) -> Iterator[None]:
@@ -109,12 +115,17 @@ class Evolve:
         """Append atomically, then bring the projection up to date (read-your-writes).
 
         See :meth:`EventStore.append` for `expected` and idempotency."""
+        self._inlined = False
         records = self.store.append(
             events, expected=expected, ids=ids, idempotency_key=idempotency_key, digest=digest
         )
-        if self.project_on_append:
+        if self.project_on_append and not self._inlined:
             self.catch_up()
         return records
+
+    def _project_in_transaction(self, cursor: Any, notification_ids: Sequence[int], records: list[EventRecord]) -> None:
+        if self.project_on_append:
+            self._inlined = self.view.project_in_transaction(cursor, notification_ids, records, self.store.name)
 
     def catch_up(self, progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
         with self._projecting:

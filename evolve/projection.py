@@ -34,7 +34,7 @@ from functools import singledispatchmethod
 from typing import Any, NamedTuple
 
 import msgspec
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
@@ -47,6 +47,8 @@ from evolve.store import to_record
 from evolve.types import END_OF_TIME
 
 ONE_DAY = dt.timedelta(days=1)
+#: Consecutive lost races a catch-up tolerates before it reports the error.
+MAX_RACES = 20
 
 
 class Segment(NamedTuple):
@@ -287,6 +289,7 @@ def catch_up(store: Any, projection: TimelineProjection, batch: int = 500, progr
     notification log from the view's tracking position.
     """
     done = 0
+    raced = 0
     topics = list(TimelineProjection.topics)
     while True:
         start = projection.view.max_tracking_id(store.name)
@@ -296,7 +299,17 @@ def catch_up(store: Any, projection: TimelineProjection, batch: int = 500, progr
         if not notifications:
             return done
         items = [(store.mapper.to_domain_event(n), Tracking(store.name, n.id)) for n in notifications]
-        projection.process_batch(items)
+        try:
+            projection.process_batch(items)
+        except IntegrityError:
+            # Another projector (a process, or an append projecting inline)
+            # recorded these first; its transaction won, ours rolled back.
+            raced += 1
+            if raced > MAX_RACES:
+                raise
+            continue
         done += len(items)
         if progress is not None:
             progress(len(items))
+        if len(notifications) < batch:
+            return done

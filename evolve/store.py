@@ -30,6 +30,14 @@ from evolve.records import EventRecord
 MAX_HEAD_RETRIES = 50
 
 
+#: Subject heads remembered between appends (organisations and policies only).
+SUBJECT_CACHE_SIZE = 100_000
+
+
+class _StaleCache(Exception):
+    """A cached head disagrees with the caller: re-read before judging."""
+
+
 class _StructTranscoding(Transcoding):
     """Stores a catalogue Struct inside eventsourcing's JSON as plain builtins."""
 
@@ -57,6 +65,10 @@ class EventStore(Application[UUID]):
         super().__init__(dict(env) if env is not None else None)
         self._append_lock = threading.Lock()
         self._last_recorded = dt.datetime.min.replace(tzinfo=dt.UTC)
+        self._cached_head: tuple[int, str] | None = None
+        #: Called inside the append's transaction with (cursor, notification ids, records).
+        self.in_transaction: Callable[[Any, Sequence[int], list[EventRecord]], None] | None = None
+        self._cached_subjects: dict[UUID, tuple[int, SubjectKind | None]] = {}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -92,19 +104,29 @@ class EventStore(Application[UUID]):
         if len(set(event_ids)) != len(event_ids):
             raise InvalidEvent("a batch gives the same event id twice")
         with self._append_lock:
+            fresh = False
             for _attempt in range(MAX_HEAD_RETRIES):
                 try:
                     if idempotency_key is not None:
                         replay = self._replay(idempotency_key, digest)
                         if replay is not None:
                             return replay
-                    return self._try_append(events, event_ids, expected or {}, idempotency_key, digest)
+                    return self._try_append(events, event_ids, expected or {}, idempotency_key, digest, fresh)
+                except _StaleCache:
+                    pass
                 except (IntegrityError, OperationalError):
                     # Another writer won the race for the head or a subject's
-                    # next version. Re-read and re-validate: an expectation
-                    # that no longer holds becomes a ConflictError above.
-                    time.sleep(random.uniform(0.001, 0.02))
+                    # next version (or our cache was stale). Re-read and
+                    # re-validate: an expectation that no longer holds becomes
+                    # a ConflictError, a duplicate id an InvalidEvent.
+                    time.sleep(random.uniform(0.0005, 0.005) if fresh else 0)
+                self._forget()
+                fresh = True
         raise ConflictError("the log is too busy: gave up after repeated write conflicts; retry later")
+
+    def _forget(self) -> None:
+        self._cached_head = None
+        self._cached_subjects.clear()
 
     def _replay(self, key: str, digest: str) -> list[EventRecord] | None:
         stored = self.recorder.select_events(request_id(key), limit=1)
@@ -124,17 +146,29 @@ class EventStore(Application[UUID]):
         expected: Mapping[str, int],
         idempotency_key: str | None,
         digest: str,
+        fresh: bool,
     ) -> list[EventRecord]:
-        position, previous_hash = self._head()
+        """One attempt. Unless `fresh`, heads come from this process's cache of
+        what it last wrote: optimistic, since the store's unique keys refuse a
+        write built on a stale head, and the retry then reads everything."""
+        position, previous_hash = self._head() if fresh or self._cached_head is None else self._cached_head
         heads: dict[UUID, tuple[int, SubjectKind | None]] = {}
+        new_ids = set(event_ids)
 
         def head_of(stream: UUID) -> tuple[int, SubjectKind | None]:
             if stream not in heads:
-                heads[stream] = self._subject_head(stream)
+                if not fresh and stream in self._cached_subjects:
+                    heads[stream] = self._cached_subjects[stream]
+                elif not fresh and stream in new_ids:
+                    heads[stream] = (0, None)  # a duplicate id fails the insert, then shows on the fresh retry
+                else:
+                    heads[stream] = self._subject_head(stream)
             return heads[stream]
 
         for subject, version in expected.items():
             actual = head_of(subject_id(subject))[0]
+            if actual != version and not fresh:
+                raise _StaleCache
             if actual != version:
                 raise ConflictError(
                     f"subject {subject!r} is at version {actual}, not the expected {version}",
@@ -219,8 +253,16 @@ class EventStore(Application[UUID]):
                     event_ids=event_ids,
                 )
             )
-        self.save(*pending)
+        if self.in_transaction is not None:
+            hook = self.in_transaction
+            self.save(*pending, in_transaction=lambda cursor, ids: hook(cursor, ids, records))
+        else:
+            self.save(*pending)
         self._last_recorded = records[-1].recorded_at
+        self._cached_head = (position, previous_hash)
+        if len(self._cached_subjects) > SUBJECT_CACHE_SIZE:
+            self._cached_subjects.clear()
+        self._cached_subjects.update((k, v) for k, v in heads.items() if v[1] != "event")
         return records
 
     def _validate(

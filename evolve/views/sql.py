@@ -122,8 +122,9 @@ class SqlWriter(TimelineWriter):
 
     def last_known_from(self) -> int:
         if self._known is None:
-            found = self.rows("SELECT MAX(known_from) FROM timeline_entries")
-            self._known = int(found[0][0] or 0)
+            # Record time only grows along the log, so the last entry holds the maximum.
+            found = self.rows("SELECT known_from FROM timeline_entries ORDER BY position DESC LIMIT 1")
+            self._known = int(found[0][0]) if found else 0
         return self._known
 
     def add_entry(self, record: EventRecord, known_from: int, current: BaseEvent | None) -> None:

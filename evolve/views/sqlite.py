@@ -1,16 +1,37 @@
-"""The interval tables on SQLite, sharing the event store's database file."""
+"""The interval tables on SQLite, sharing the event store's database file.
+
+On SQLite the projection can also run inside the append's own transaction
+(:class:`InlineSQLiteRecorder`): one commit, one fsync, and a reader never
+sees the log ahead of the view. If the view is behind, or projecting fails,
+the append still commits on its own and the catch-up loop projects later.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
-from evolve.projection import TimelineView
+from evolve.projection import TimelineProjection, TimelineView, project
+from evolve.records import EventRecord
 from evolve.views.sql import TABLES, SqlReader, SqlWriter, table_statements
+
+InTransaction = Callable[[SQLiteCursor, Sequence[int]], None]
+
+
+class InlineSQLiteRecorder(SQLiteApplicationRecorder):
+    """The application recorder, with a hook that runs in the insert's transaction."""
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        hook: InTransaction | None = kwargs.get("in_transaction")
+        if hook is not None and ids:
+            hook(c, ids)
+        return ids
 
 
 class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
@@ -28,14 +49,46 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             cursor = connection.cursor()
             try:
                 cursor.execute("BEGIN IMMEDIATE")
-                yield SqlWriter(cursor.sqlite_cursor, "?", ("INSERT OR IGNORE", ""))
+                yield _writer(cursor)
                 self._insert_tracking(cursor, tracking)
                 connection.commit()
+            except sqlite3.IntegrityError as exc:
+                connection.rollback()
+                raise IntegrityError(str(exc)) from exc
             except BaseException:
                 connection.rollback()
                 raise
             finally:
                 cursor.sqlite_cursor.close()
+
+    def project_in_transaction(
+        self, cursor: SQLiteCursor, notification_ids: Sequence[int], records: Sequence[EventRecord], app: str
+    ) -> bool:
+        """Project freshly inserted entries in the insert's transaction; True if done.
+
+        Only when the view has seen every earlier entry (else the catch-up
+        loop must go first). A failure rolls back to a savepoint, leaving
+        the append itself intact.
+        """
+        tracked = self._max_tracking_id(app, cursor) or 0
+        cursor.execute(
+            "SELECT 1 FROM stored_events WHERE rowid > ? AND rowid < ? AND topic = ? LIMIT 1",
+            (tracked, notification_ids[0], TimelineProjection.topics[0]),
+        )
+        if cursor.fetchone() is not None:
+            return False
+        cursor.execute("SAVEPOINT inline_projection")
+        try:
+            writer = _writer(cursor)
+            for record in records:
+                project(writer, record)
+            self._insert_tracking(cursor, Tracking(app, notification_ids[-1]))
+        except Exception:  # noqa: BLE001 - the log must not fail because a view did
+            cursor.execute("ROLLBACK TO inline_projection")
+            cursor.execute("RELEASE inline_projection")
+            return False
+        cursor.execute("RELEASE inline_projection")
+        return True
 
     @contextmanager
     def reader(self) -> Iterator[SqlReader]:
@@ -47,3 +100,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             for table in TABLES:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             cursor.execute("DELETE FROM tracking WHERE application_name != ?", (self.table_migration_identifier,))
+
+
+def _writer(cursor: SQLiteCursor) -> SqlWriter:
+    return SqlWriter(cursor.sqlite_cursor, "?", ("INSERT OR IGNORE", ""))
