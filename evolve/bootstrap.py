@@ -23,7 +23,6 @@ from evolve.records import EventRecord
 from evolve.settings import Settings
 from evolve.store import EventStore
 
-
 #: Advisory lock key serialising schema creation across processes.
 SCHEMA_LOCK = 0x65766F6C7666
 
@@ -49,13 +48,14 @@ class Evolve:
         project_on_append: bool = True,
     ) -> None:
         self.settings = settings or Settings.from_env()
+        self.view: Any
         with self._schema_lock():
             try:
                 env = self.settings.eventsourcing_env()
                 if self.settings.backend == "sqlite":
                     env["APPLICATION_RECORDER_TOPIC"] = "evolve.views.sqlite:InlineSQLiteRecorder"
                 self.store = EventStore(env)
-                self.view: Any = self.store.factory.tracking_recorder(_view_class(self.settings))  # type: ignore[arg-type]
+                self.view = self.store.factory.tracking_recorder(_view_class(self.settings))
             except (PersistenceError, OSError) as exc:
                 raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {_first_line(exc)}") from None
         self.projection = TimelineProjection(self.view)
@@ -116,9 +116,7 @@ class Evolve:
 
         See :meth:`EventStore.append` for `expected` and idempotency."""
         self._inlined = False
-        records = self.store.append(
-            events, expected=expected, ids=ids, idempotency_key=idempotency_key, digest=digest
-        )
+        records = self.store.append(events, expected=expected, ids=ids, idempotency_key=idempotency_key, digest=digest)
         if self.project_on_append and not self._inlined:
             self.catch_up()
         return records

@@ -95,8 +95,7 @@ class BaseEvent(
     def __post_init__(self) -> None:
         if not EARLIEST <= self.effective <= LATEST:
             raise ValueError(
-                f"effective date {self.effective.isoformat()} is outside "
-                f"{EARLIEST.isoformat()}..{LATEST.isoformat()}"
+                f"effective date {self.effective.isoformat()} is outside {EARLIEST.isoformat()}..{LATEST.isoformat()}"
             )
         if self.precision is Precision.MONTH and self.effective.day != 1:
             raise ValueError(
@@ -143,7 +142,7 @@ class BaseEvent(
         return None
 
 
-class ScopedEvent(BaseEvent, kw_only=True):
+class ScopedEvent(BaseEvent, frozen=True, kw_only=True):
     scope: Scope
 
     def subjects(self) -> list[str]:
@@ -154,7 +153,7 @@ class ScopedEvent(BaseEvent, kw_only=True):
         return self.scope
 
 
-class PolicyPublished(BaseEvent, tag=True, kw_only=True):
+class PolicyPublished(BaseEvent, tag=True, frozen=True, kw_only=True):
     """A policy document or announcement is published (or its details updated)."""
 
     policy_id: Slug
@@ -172,7 +171,7 @@ class PolicyPublished(BaseEvent, tag=True, kw_only=True):
         return "policy"
 
 
-class OrganisationRegistered(BaseEvent, tag=True, kw_only=True):
+class OrganisationRegistered(BaseEvent, tag=True, frozen=True, kw_only=True):
     """An organisation exists from `effective`."""
 
     organisation: Slug
@@ -186,7 +185,7 @@ class OrganisationRegistered(BaseEvent, tag=True, kw_only=True):
         return [self.organisation]
 
 
-class FootprintDesignated(BaseEvent, tag=True, kw_only=True):
+class FootprintDesignated(BaseEvent, tag=True, frozen=True, kw_only=True):
     """A health system exists at stage `footprint` (an STP footprint)."""
 
     organisation: Slug
@@ -204,7 +203,7 @@ class FootprintDesignated(BaseEvent, tag=True, kw_only=True):
         return [*((m, "organisation") for m in self.members), *super().required()]
 
 
-class LeaderAppointed(BaseEvent, tag=True, kw_only=True):
+class LeaderAppointed(BaseEvent, tag=True, frozen=True, kw_only=True):
     organisation: Slug
     leader: Title
     role: Title | None = None
@@ -213,26 +212,26 @@ class LeaderAppointed(BaseEvent, tag=True, kw_only=True):
         return [self.organisation]
 
 
-class PlanMilestone(ScopedEvent, tag=True, kw_only=True):
+class PlanMilestone(ScopedEvent, tag=True, frozen=True, kw_only=True):
     milestone: Milestone
     url: Url | None = None
 
 
-class PartnershipsFormed(ScopedEvent, tag=True, kw_only=True):
+class PartnershipsFormed(ScopedEvent, tag=True, frozen=True, kw_only=True):
     """Stage -> `partnership`."""
 
 
-class AccountableCareSystemsDesignated(ScopedEvent, tag=True, kw_only=True):
+class AccountableCareSystemsDesignated(ScopedEvent, tag=True, frozen=True, kw_only=True):
     """Stage -> `acs`."""
 
     shadow: bool = True
 
 
-class IntegratedCareSystemsDesignated(ScopedEvent, tag=True, kw_only=True):
+class IntegratedCareSystemsDesignated(ScopedEvent, tag=True, frozen=True, kw_only=True):
     """Stage -> `ics` for systems designated after the Feb 2018 renaming (not in design §4)."""
 
 
-class SystemsRenamed(BaseEvent, tag=True, kw_only=True):
+class SystemsRenamed(BaseEvent, tag=True, frozen=True, kw_only=True):
     """Every system in `from_stage` on the effective date moves to `to_stage`."""
 
     from_stage: Stage
@@ -249,26 +248,26 @@ class SystemsRenamed(BaseEvent, tag=True, kw_only=True):
         return Scope(stage=self.from_stage)
 
 
-class CappedExpenditureApplied(ScopedEvent, tag=True, kw_only=True):
+class CappedExpenditureApplied(ScopedEvent, tag=True, frozen=True, kw_only=True):
     financial_year: FinancialYear
 
 
-class CappedExpenditureLifted(ScopedEvent, tag=True, kw_only=True):
+class CappedExpenditureLifted(ScopedEvent, tag=True, frozen=True, kw_only=True):
     financial_year: FinancialYear
 
 
-class DevolutionAgreed(ScopedEvent, tag=True, kw_only=True):
+class DevolutionAgreed(ScopedEvent, tag=True, frozen=True, kw_only=True):
     """Sets the `devolved` flag (health devolution deals; not in design §4)."""
 
 
-class FundingAllocated(ScopedEvent, tag=True, kw_only=True):
+class FundingAllocated(ScopedEvent, tag=True, frozen=True, kw_only=True):
     amount_pence: Pence
     currency: Currency = "GBP"
     fund: Title
     financial_year: FinancialYear
 
 
-class FootprintsMerged(BaseEvent, tag=True, kw_only=True):
+class FootprintsMerged(BaseEvent, tag=True, frozen=True, kw_only=True):
     """Ends the merged systems and starts `into` from them."""
 
     merged: Annotated[list[Slug], Meta(min_length=2, max_length=50)]
@@ -293,7 +292,7 @@ class FootprintsMerged(BaseEvent, tag=True, kw_only=True):
         return [self.into]
 
 
-class SystemAbsorbed(BaseEvent, tag=True, kw_only=True):
+class SystemAbsorbed(BaseEvent, tag=True, frozen=True, kw_only=True):
     """`organisation` ends, taken into the existing system `into` (not in design §4:
     FootprintsMerged always starts a new id, but sub-area systems were folded
     into footprints that kept theirs)."""
@@ -313,7 +312,7 @@ class SystemAbsorbed(BaseEvent, tag=True, kw_only=True):
         return [*super().required(), (self.into, "organisation")]
 
 
-class OrganisationRenamed(BaseEvent, tag=True, kw_only=True):
+class OrganisationRenamed(BaseEvent, tag=True, frozen=True, kw_only=True):
     organisation: Slug
     name: Title
 
@@ -321,7 +320,7 @@ class OrganisationRenamed(BaseEvent, tag=True, kw_only=True):
         return [self.organisation]
 
 
-class EventCorrected(BaseEvent, tag=True, kw_only=True):
+class EventCorrected(BaseEvent, tag=True, frozen=True, kw_only=True):
     """Reads the event `corrects` as `replacement` (or as retracted) from this record on."""
 
     corrects: UUID
@@ -338,7 +337,9 @@ class EventCorrected(BaseEvent, tag=True, kw_only=True):
 
     def required(self) -> list[tuple[str, SubjectKind]]:
         refs = self.replacement.required() if self.replacement is not None else []
-        return [*refs, *([(self.policy, "policy")] if self.policy else [])]
+        if self.policy:
+            refs.append((self.policy, "policy"))
+        return refs
 
     def created(self) -> list[str]:
         return self.replacement.created() if self.replacement is not None else []

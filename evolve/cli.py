@@ -11,7 +11,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -161,7 +161,9 @@ def import_(
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="An event file or a directory of them.")],
-    seeds: Annotated[Path | None, typer.Option(help="Directory of seed documents that `seed:` sources must name.")] = None,
+    seeds: Annotated[
+        Path | None, typer.Option(help="Directory of seed documents that `seed:` sources must name.")
+    ] = None,
 ) -> None:
     """Check event files without touching a database: decoding, ids, references, sources."""
     loaded = files.load(path)
@@ -229,7 +231,8 @@ def list_(
         items = [
             s
             for s in system.queries.all_states(day, moment)
-            if (stage is None or s.stage == stage) and (kind is None or s.kind == kind)
+            if (stage is None or s.stage == stage)
+            and (kind is None or s.kind == kind)
             and (q is None or q.lower() in s.name.lower() or q.lower() in s.id)
         ]
     if json:
@@ -347,7 +350,9 @@ def history_doc(
 
 @app.command("project")
 def project_command(
-    follow: Annotated[bool, typer.Option("--follow", help="Keep running, projecting new entries as they arrive.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep running, projecting new entries as they arrive.")
+    ] = False,
     interval: Annotated[float, typer.Option(help="Seconds between polls when following.", min=0.05)] = 0.5,
     db: DbOption = None,
 ) -> None:
@@ -371,12 +376,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     db: DbOption = None,
-    events: Annotated[
-        Path, typer.Option(help="History imported first when the log is empty.")
-    ] = REPO_EVENTS,
+    events: Annotated[Path, typer.Option(help="History imported first when the log is empty.")] = REPO_EVENTS,
 ) -> None:
     """Serve the REST API (imports the curated history into an empty log first)."""
-    from api.server import run
+    from api.server import run  # type: ignore[import-not-found,unused-ignore]
 
     settings = Settings.from_env(db)
     with opened(db) as system:
@@ -403,7 +406,7 @@ def openapi() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every expected failure into one line."""
-    command: Callable[..., Any] = typer.main.get_command(app)
+    command: Any = typer.main.get_command(app)
     try:
         command.main(args=argv if argv is not None else sys.argv[1:], prog_name="evolve", standalone_mode=False)
     except typer.Exit as exc:
@@ -422,4 +425,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-

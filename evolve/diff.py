@@ -55,10 +55,10 @@ def changes(before: Status | None, after: Status | None) -> list[FieldChange]:
     if before is None and after is None:
         return []
     if before is None or after is None:
-        out = [FieldChange(field="exists", before=before is not None, after=after is not None)]
+        appeared = [FieldChange(field="exists", before=before is not None, after=after is not None)]
         if after is not None and after.stage is not None:
-            out.append(FieldChange(field="stage", before=None, after=after.stage.value))
-        return out
+            appeared.append(FieldChange(field="stage", before=None, after=after.stage.value))
+        return appeared
     out: list[FieldChange] = []
     for field in _SCALARS:
         old, new = _plain(getattr(before, field)), _plain(getattr(after, field))
@@ -72,7 +72,11 @@ def changes(before: Status | None, after: Status | None) -> list[FieldChange]:
             out.append(FieldChange(field=field, before=sorted(old_set - new_set), after=sorted(new_set - old_set)))
     if len(after.funding) > len(before.funding):
         added = after.funding[len(before.funding) :]
-        out.append(FieldChange(field="funding", before=None, after=[f"{f.fund} {f.financial_year}: {f.amount_pence}p" for f in added]))
+        out.append(
+            FieldChange(
+                field="funding", before=None, after=[f"{f.fund} {f.financial_year}: {f.amount_pence}p" for f in added]
+            )
+        )
     if len(after.milestones) > len(before.milestones):
         added_m = after.milestones[len(before.milestones) :]
         out.append(FieldChange(field="milestones", before=None, after=[m.milestone.value for m in added_m]))
@@ -104,7 +108,9 @@ def transitions(
     return [t for t in out if t.changes]
 
 
-def _transition(org: str, before: Status | None, after: Status | None, day: dt.date, event_id: str | None) -> Transition:
+def _transition(
+    org: str, before: Status | None, after: Status | None, day: dt.date, event_id: str | None
+) -> Transition:
     name = (after or before).name if (after or before) else org  # type: ignore[union-attr]
     return Transition(organisation=org, name=name, date=day, event_id=event_id, changes=changes(before, after))
 

@@ -16,6 +16,7 @@ next event directly (see ``evolve.store``).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
@@ -27,6 +28,7 @@ from evolve.types import SubjectKind
 NAMESPACE = uuid5(NAMESPACE_URL, "https://evolve.nhs-policy.invalid/")
 LOG_ID = uuid5(NAMESPACE, "log")
 GENESIS_HASH = "0" * 64
+
 
 def subject_id(slug: str) -> UUID:
     """The stream id of an organisation or policy slug (one namespace for both)."""
@@ -41,6 +43,7 @@ def file_event_id(name: str) -> UUID:
 class Log:
     """The log stream."""
 
+    @dataclass(frozen=True)
     class Recorded(DomainEvent):
         """One policy event entered the log at position `originator_version`."""
 
@@ -53,11 +56,13 @@ class Log:
 class Subject:
     """A stream per subject; its version is the number of entries that touched it."""
 
+    @dataclass(frozen=True)
     class Registered(DomainEvent):
         kind: SubjectKind
         event_id: UUID
         position: int
 
+    @dataclass(frozen=True)
     class Touched(DomainEvent):
         kind: SubjectKind
         event_id: UUID
@@ -67,6 +72,7 @@ class Subject:
 class Request:
     """A stream per idempotency key: the first request with a key wins, retries replay it."""
 
+    @dataclass(frozen=True)
     class Accepted(DomainEvent):
         digest: str
         event_ids: list[UUID]

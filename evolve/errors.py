@@ -25,7 +25,9 @@ class UnknownSubject(InvalidEvent):
 class ConflictError(EvolveError):
     """The log changed under the writer: an expected subject version did not hold."""
 
-    def __init__(self, message: str, subject: str | None = None, expected: int | None = None, actual: int | None = None):
+    def __init__(
+        self, message: str, subject: str | None = None, expected: int | None = None, actual: int | None = None
+    ):
         super().__init__(message)
         self.subject = subject
         self.expected = expected

@@ -16,10 +16,37 @@ from evolve.records import EventRecord
 from evolve.state import OrganisationState
 
 STATE_COLUMNS = (
-    "id", "name", "kind", "code", "region", "stage", "stage_term", "leader", "leader_role", "population",
-    "members", "flags", "funding_total_pence", "milestones", "since", "as_of", "known_at", "last_event_id",
+    "id",
+    "name",
+    "kind",
+    "code",
+    "region",
+    "stage",
+    "stage_term",
+    "leader",
+    "leader_role",
+    "population",
+    "members",
+    "flags",
+    "funding_total_pence",
+    "milestones",
+    "since",
+    "as_of",
+    "known_at",
+    "last_event_id",
 )
-EVENT_COLUMNS = ("id", "position", "recorded_at", "type", "effective", "precision", "subjects", "policy", "sources", "hash")
+EVENT_COLUMNS = (
+    "id",
+    "position",
+    "recorded_at",
+    "type",
+    "effective",
+    "precision",
+    "subjects",
+    "policy",
+    "sources",
+    "hash",
+)
 
 SEPARATOR = "; "
 

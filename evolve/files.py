@@ -115,7 +115,10 @@ def check_references(files: Iterable[EventFile], seeds: Path | None = None) -> l
         if isinstance(f.event, EventCorrected) and f.event.corrects not in ids:
             problems.append(f"{f.name}: corrects an event that no file holds")
         if seeds is not None:
-            events = [f.event, *([f.event.replacement] if isinstance(f.event, EventCorrected) and f.event.replacement else [])]
+            events = [
+                f.event,
+                *([f.event.replacement] if isinstance(f.event, EventCorrected) and f.event.replacement else []),
+            ]
             for event in events:
                 for source in event.sources:
                     if source.seed is not None and not (seeds / source.seed).is_file():

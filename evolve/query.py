@@ -136,7 +136,9 @@ class Queries:
             status = read.state(org, day, micros)
             if status is None:
                 if read.known_organisation(org):
-                    raise NotFound(f"organisation {org!r} did not exist on {day.isoformat()} (as known at {known.isoformat()})")
+                    raise NotFound(
+                        f"organisation {org!r} did not exist on {day.isoformat()} (as known at {known.isoformat()})"
+                    )
                 raise NotFound(f"no organisation {org!r}")
         return _with_coordinates(status, day, known)
 
@@ -167,7 +169,9 @@ class Queries:
         more = len(found) > limit
         return OrganisationPage(items, encode_cursor("organisations", items[-1].id) if more else None)
 
-    def all_states(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> Iterator[OrganisationState]:
+    def all_states(
+        self, as_of: dt.date | None = None, known_at: dt.datetime | None = None
+    ) -> Iterator[OrganisationState]:
         day, known, micros = self._coordinates(as_of, known_at)
         with self._reader() as read:
             found = read.states(day, micros)
@@ -254,7 +258,9 @@ class Queries:
                 timelines = read.timelines(micros, start, end)
             items = merge_sorted(transitions(o, rows, start, end) for o, rows in timelines.items())
             items = [
-                t if t.event_id is not None else msgspec.structs.replace(t, event_id=read.cause(t.organisation, t.date, micros))
+                t
+                if t.event_id is not None
+                else msgspec.structs.replace(t, event_id=read.cause(t.organisation, t.date, micros))
                 for t in items
             ]
         return Diff(from_date=start, to_date=end, known_at=known, items=items)

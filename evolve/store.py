@@ -23,8 +23,8 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Operationa
 from evolve.catalogue import EVENT_TYPES, BaseEvent, Event, EventCorrected
 from evolve.domain import GENESIS_HASH, LOG_ID, Log, Request, Subject, chain_hash, request_id, subject_id
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
-from evolve.types import SubjectKind
 from evolve.records import EventRecord
+from evolve.types import SubjectKind
 
 #: How often an append is retried when another writer took the log head first.
 MAX_HEAD_RETRIES = 50
@@ -119,7 +119,7 @@ class EventStore(Application[UUID]):
                     # next version (or our cache was stale). Re-read and
                     # re-validate: an expectation that no longer holds becomes
                     # a ConflictError, a duplicate id an InvalidEvent.
-                    time.sleep(random.uniform(0.0005, 0.005) if fresh else 0)
+                    time.sleep(random.uniform(0.0005, 0.005) if fresh else 0)  # noqa: S311 - jitter, not crypto
                 self._forget()
                 fresh = True
         raise ConflictError("the log is too busy: gave up after repeated write conflicts; retry later")
@@ -369,7 +369,7 @@ class EventStore(Application[UUID]):
                     expected = chain_hash(
                         previous, entry.event_id, position, _timestamp_text(entry.timestamp), entry.event
                     )
-                except Exception as exc:  # noqa: BLE001 - any decoding fault is a break in the log
+                except Exception as exc:
                     return Verification(
                         checked=checked, broken_at=position, reason=f"cannot decode: {exc}", head_hash=previous
                     )

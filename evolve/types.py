@@ -8,7 +8,7 @@ appears in the OpenAPI schema without being written twice.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from msgspec import Meta
@@ -56,7 +56,7 @@ LATEST = dt.date(2100, 12, 31)
 END_OF_TIME = dt.date(9999, 12, 31)
 
 
-class Precision(str, Enum):
+class Precision(StrEnum):
     """How exactly a source dates an event; coarser dates sit on the period's first day."""
 
     DAY = "day"
@@ -64,7 +64,7 @@ class Precision(str, Enum):
     YEAR = "year"
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     HEALTH_SYSTEM = "health_system"
     CCG = "ccg"
     TRUST = "trust"
@@ -73,7 +73,7 @@ class Kind(str, Enum):
     COMBINED_AUTHORITY = "combined_authority"
 
 
-class Stage(str, Enum):
+class Stage(StrEnum):
     """The path of a health system, in order (design §3)."""
 
     FOOTPRINT = "footprint"
@@ -83,12 +83,12 @@ class Stage(str, Enum):
     STATUTORY_ICS = "statutory_ics"
 
 
-class Flag(str, Enum):
+class Flag(StrEnum):
     CAPPED_EXPENDITURE = "capped_expenditure"
     DEVOLVED = "devolved"
 
 
-class Milestone(str, Enum):
+class Milestone(StrEnum):
     FOOTPRINT_PROPOSED = "footprint_proposed"
     SHORT_RETURN = "short_return"
     DRAFT_SUBMITTED = "draft_submitted"

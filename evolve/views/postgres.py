@@ -30,8 +30,9 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
         search_path = SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
         self._search_path = search_path
         for statement in table_statements("BYTEA", ""):
-            self.sql_create_statements.append(SQL("SET LOCAL search_path TO {}; ").format(  # noqa: S608
-                Identifier(self.datastore.schema)) + SQL(statement))  # type: ignore[arg-type]
+            self.sql_create_statements.append(
+                SQL("SET LOCAL search_path TO {}; ").format(Identifier(self.datastore.schema)) + SQL(statement)
+            )
 
     @contextmanager
     def _cursor(self, *, write: bool) -> Iterator[psycopg.Cursor[Any]]:
@@ -50,7 +51,7 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
         try:
             with self._cursor(write=True) as cursor:
                 yield SqlWriter(cursor, "%s", ("INSERT", "ON CONFLICT DO NOTHING"))
-                self._insert_tracking(cursor, tracking)  # type: ignore[arg-type]
+                self._insert_tracking(cursor, tracking)  # type: ignore[arg-type,unused-ignore]
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
 

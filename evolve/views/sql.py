@@ -114,9 +114,7 @@ class SqlWriter(TimelineWriter):
         return list(self.c.fetchall())
 
     def insert_ignore(self, table_and_columns: str, values: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.executemany(
-            f"{self._insert_prefix} INTO {table_and_columns} VALUES {values} {self._insert_suffix}", rows
-        )
+        self.executemany(f"{self._insert_prefix} INTO {table_and_columns} VALUES {values} {self._insert_suffix}", rows)
 
     # ---- TimelineWriter --------------------------------------------------------
 
@@ -170,7 +168,9 @@ class SqlWriter(TimelineWriter):
         self.insert_ignore("timeline_organisations (org)", "(?)", [(o,) for o in orgs])
 
     def entry(self, event_id: str) -> Entry | None:
-        found = self.rows("SELECT position, fold_effective, current FROM timeline_entries WHERE event_id=?", (event_id,))
+        found = self.rows(
+            "SELECT position, fold_effective, current FROM timeline_entries WHERE event_id=?", (event_id,)
+        )
         if not found:
             return None
         position, effective, current = found[0]
@@ -319,7 +319,8 @@ class SqlReader:
             pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             clauses.append("(LOWER(name) LIKE ? ESCAPE '\\' OR org LIKE ? ESCAPE '\\')")
             params += [pattern, pattern]
-        statement = "SELECT status FROM timeline_intervals WHERE " + " AND ".join(clauses) + " ORDER BY org"
+        # Clauses are fixed text chosen above; every value is a bound parameter.
+        statement = "SELECT status FROM timeline_intervals WHERE " + " AND ".join(clauses) + " ORDER BY org"  # noqa: S608
         if limit is not None:
             statement += " LIMIT ?"
             params.append(limit)
@@ -357,7 +358,7 @@ class SqlReader:
         if subject is not None:
             clauses.append("position IN (SELECT position FROM timeline_subjects WHERE subject=?)")
             params.append(subject)
-        statement = "SELECT record FROM timeline_entries WHERE " + " AND ".join(clauses) + " ORDER BY position LIMIT ?"
+        statement = "SELECT record FROM timeline_entries WHERE " + " AND ".join(clauses) + " ORDER BY position LIMIT ?"  # noqa: S608
         return [_blob(row[0]) for row in self.rows(statement, [*params, limit])]
 
     def record(self, event_id: str) -> bytes | None:

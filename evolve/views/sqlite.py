@@ -26,7 +26,9 @@ InTransaction = Callable[[SQLiteCursor, Sequence[int]], None]
 class InlineSQLiteRecorder(SQLiteApplicationRecorder):
     """The application recorder, with a hook that runs in the insert's transaction."""
 
-    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         hook: InTransaction | None = kwargs.get("in_transaction")
         if hook is not None and ids:
@@ -83,7 +85,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             for record in records:
                 project(writer, record)
             self._insert_tracking(cursor, Tracking(app, notification_ids[-1]))
-        except Exception:  # noqa: BLE001 - the log must not fail because a view did
+        except Exception:
             cursor.execute("ROLLBACK TO inline_projection")
             cursor.execute("RELEASE inline_projection")
             return False

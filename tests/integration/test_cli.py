@@ -68,7 +68,9 @@ def test_a_bad_file_imports_nothing(capsys: pytest.CaptureFixture[str], db: str,
         (["import", "/nonexistent/events"], 1, "no such file or directory"),
     ],
 )
-def test_errors_are_one_line(capsys: pytest.CaptureFixture[str], db: str, args: list[str], code: int, message: str) -> None:
+def test_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], db: str, args: list[str], code: int, message: str
+) -> None:
     got, out, err = run(capsys, *args, "--db", db)
     assert got == code
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err

@@ -55,7 +55,7 @@ def test_concurrent_writer_processes(databases: Databases) -> None:
     accepted = [uid for ids, _ in results for uid in ids]
     conflicts = sum(c for _, c in results)
     records = list(setup.store.iter_records())
-    logged = [str(r.id) for r in records[len(SUBJECTS):]]
+    logged = [str(r.id) for r in records[len(SUBJECTS) :]]
     assert len(accepted) + conflicts == WRITERS * APPENDS  # every attempt got an answer
     assert sorted(logged) == sorted(accepted)  # exactly the acknowledged events, none lost or doubled
     assert [r.position for r in records] == list(range(1, len(records) + 1))  # gap-free, unique
@@ -77,7 +77,7 @@ def test_projection_stopped_midway_resumes_to_a_rebuild(databases: Databases, mo
     orgs = [f"org-{i}" for i in range(20)]
     writer_system.append([footprint(o) for o in orgs])
     rng = random.Random(7)
-    for i in range(300):
+    for _ in range(300):
         day = f"20{rng.randint(16, 22)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
         choice = rng.random()
         if choice < 0.1:

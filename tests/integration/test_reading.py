@@ -24,7 +24,11 @@ def history(system: Evolve) -> Evolve:
 
 def test_diff_of_a_first_wave_acs_shows_each_step_with_its_cause(history: Evolve) -> None:
     diff = history.queries.diff(dt.date(2017, 1, 1), dt.date(2018, 6, 1), "frimley-health-and-care")
-    steps = [(t.date, next(c.after for c in t.changes if c.field == "stage")) for t in diff.items if any(c.field == "stage" for c in t.changes)]
+    steps = [
+        (t.date, next(c.after for c in t.changes if c.field == "stage"))
+        for t in diff.items
+        if any(c.field == "stage" for c in t.changes)
+    ]
     assert steps == [(dt.date(2017, 3, 31), "partnership"), (dt.date(2017, 6, 15), "acs"), (dt.date(2018, 2, 2), "ics")]
     for transition in diff.items:
         cause = history.queries.event(transition.event_id)  # every change links to a real event

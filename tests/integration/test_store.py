@@ -18,7 +18,9 @@ from tests.factories import event, footprint
 def snapshot(system: Evolve) -> tuple[int, list[object], list[object]]:
     with system.view.reader() as read:
         entries = read.rows("SELECT position, event_id FROM timeline_entries ORDER BY position")
-        intervals = read.rows("SELECT org, valid_from, recorded_from, recorded_to FROM timeline_intervals ORDER BY 1, 2, 3")
+        intervals = read.rows(
+            "SELECT org, valid_from, recorded_from, recorded_to FROM timeline_intervals ORDER BY 1, 2, 3"
+        )
     return system.store.position(), [tuple(r) for r in entries], [tuple(r) for r in intervals]
 
 
@@ -37,11 +39,13 @@ def test_a_batch_with_one_bad_event_changes_nothing(system: Evolve) -> None:
     system.append([footprint("a")])
     before = snapshot(system)
     with pytest.raises(UnknownSubject, match="unknown organisation 'nowhere'") as info:
-        system.append([
-            event("LeaderAppointed", organisation="a", leader="L"),
-            footprint("b"),
-            event("LeaderAppointed", organisation="nowhere", leader="M"),
-        ])
+        system.append(
+            [
+                event("LeaderAppointed", organisation="a", leader="L"),
+                footprint("b"),
+                event("LeaderAppointed", organisation="nowhere", leader="M"),
+            ]
+        )
     assert info.value.pointer == "/2"
     assert snapshot(system) == before
     assert system.store.version("a") == 1 and system.store.version("b") == 0
@@ -58,11 +62,18 @@ def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(system: Evolv
 
 
 def test_references_must_exist_and_have_the_right_kind(system: Evolve) -> None:
-    system.append([
-        event("PolicyPublished", policy_id="five-year-forward-view", title="5YFV", publisher="NHS England",
-              url="https://www.england.nhs.uk/five-year-forward-view/"),
-        footprint("a", policy="five-year-forward-view"),
-    ])
+    system.append(
+        [
+            event(
+                "PolicyPublished",
+                policy_id="five-year-forward-view",
+                title="5YFV",
+                publisher="NHS England",
+                url="https://www.england.nhs.uk/five-year-forward-view/",
+            ),
+            footprint("a", policy="five-year-forward-view"),
+        ]
+    )
     with pytest.raises(UnknownSubject, match="unknown policy 'next-steps'"):
         system.append([footprint("b", policy="next-steps")])
     with pytest.raises(InvalidEvent, match="names a policy, not an organisation"):
@@ -72,14 +83,17 @@ def test_references_must_exist_and_have_the_right_kind(system: Evolve) -> None:
         system.append([event("FootprintsMerged", merged=["a", "b"], into="five-year-forward-view", name="x")])
     with pytest.raises(InvalidEvent, match="'c' already exists; a merge must create a new id"):
         system.append([event("FootprintsMerged", merged=["a", "b"], into="c", name="x")])
-    
+
+
 def test_members_must_be_registered(system: Evolve) -> None:
     with pytest.raises(UnknownSubject, match="unknown organisation 'trust-x'"):
         system.append([footprint("a", members=["trust-x"])])
-    system.append([
-        event("OrganisationRegistered", organisation="trust-x", name="Trust X", kind="trust"),
-        footprint("a", members=["trust-x"]),
-    ])
+    system.append(
+        [
+            event("OrganisationRegistered", organisation="trust-x", name="Trust X", kind="trust"),
+            footprint("a", members=["trust-x"]),
+        ]
+    )
     assert system.queries.state("a", dt.date(2017, 1, 1)).members == ["trust-x"]
 
 

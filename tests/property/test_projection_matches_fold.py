@@ -50,7 +50,9 @@ class LogBuilder:
     def scope(self) -> dict[str, Any]:
         choice = self.draw(st.sampled_from(["orgs", "stage", "kind"]) if self.orgs else st.just("stage"))
         if choice == "orgs":
-            return {"organisations": self.draw(st.lists(st.sampled_from(self.orgs), min_size=1, max_size=3, unique=True))}
+            return {
+                "organisations": self.draw(st.lists(st.sampled_from(self.orgs), min_size=1, max_size=3, unique=True))
+            }
         if choice == "stage":
             return {"stage": self.draw(st.sampled_from(STAGES))}
         return {"kind": self.draw(st.sampled_from(["health_system", "ccg"]))}
@@ -67,37 +69,73 @@ class LogBuilder:
             kinds += ["correct", "correct"]
         kind = self.draw(st.sampled_from(kinds))
         if kind == "footprint":
-            org = self.draw(st.sampled_from(self.systems)) if self.systems and self.draw(st.booleans()) else self.new_id()
+            org = (
+                self.draw(st.sampled_from(self.systems)) if self.systems and self.draw(st.booleans()) else self.new_id()
+            )
             members = self.draw(st.lists(st.sampled_from(self.orgs), max_size=2, unique=True)) if self.orgs else []
-            return {**base, "type": "FootprintDesignated", "organisation": org, "name": f"System {org}",
-                    "members": members, "population": self.draw(st.none() | st.integers(0, 3_000_000))}
+            return {
+                **base,
+                "type": "FootprintDesignated",
+                "organisation": org,
+                "name": f"System {org}",
+                "members": members,
+                "population": self.draw(st.none() | st.integers(0, 3_000_000)),
+            }
         if kind == "register":
             org = self.new_id()
-            return {**base, "type": "OrganisationRegistered", "organisation": org, "name": f"Org {org}",
-                    "kind": self.draw(st.sampled_from(["health_system", "ccg"]))}
+            return {
+                **base,
+                "type": "OrganisationRegistered",
+                "organisation": org,
+                "name": f"Org {org}",
+                "kind": self.draw(st.sampled_from(["health_system", "ccg"])),
+            }
         if kind == "leader":
-            return {**base, "type": "LeaderAppointed", "organisation": self.draw(st.sampled_from(self.orgs)),
-                    "leader": self.draw(st.sampled_from(["A. Leader", "B. Leader"]))}
+            return {
+                **base,
+                "type": "LeaderAppointed",
+                "organisation": self.draw(st.sampled_from(self.orgs)),
+                "leader": self.draw(st.sampled_from(["A. Leader", "B. Leader"])),
+            }
         if kind == "rename":
-            return {**base, "type": "OrganisationRenamed", "organisation": self.draw(st.sampled_from(self.orgs)),
-                    "name": self.draw(st.sampled_from(["Renamed", "Other name"]))}
+            return {
+                **base,
+                "type": "OrganisationRenamed",
+                "organisation": self.draw(st.sampled_from(self.orgs)),
+                "name": self.draw(st.sampled_from(["Renamed", "Other name"])),
+            }
         if kind == "stage":
-            type_ = self.draw(st.sampled_from(
-                ["PartnershipsFormed", "AccountableCareSystemsDesignated", "IntegratedCareSystemsDesignated"]))
+            type_ = self.draw(
+                st.sampled_from(
+                    ["PartnershipsFormed", "AccountableCareSystemsDesignated", "IntegratedCareSystemsDesignated"]
+                )
+            )
             return {**base, "type": type_, "scope": self.scope()}
         if kind == "renamed":
             a, b = self.draw(st.lists(st.sampled_from(STAGES), min_size=2, max_size=2, unique=True))
             return {**base, "type": "SystemsRenamed", "from_stage": a, "to_stage": b, "term": f"{b} term"}
         if kind == "flag":
-            type_ = self.draw(st.sampled_from(["CappedExpenditureApplied", "CappedExpenditureLifted", "DevolutionAgreed"]))
+            type_ = self.draw(
+                st.sampled_from(["CappedExpenditureApplied", "CappedExpenditureLifted", "DevolutionAgreed"])
+            )
             extra = {} if type_ == "DevolutionAgreed" else {"financial_year": "2017/18"}
             return {**base, "type": type_, "scope": self.scope(), **extra}
         if kind == "funding":
-            return {**base, "type": "FundingAllocated", "scope": self.scope(), "fund": "STF",
-                    "financial_year": "2016/17", "amount_pence": self.draw(st.integers(0, 10**12))}
+            return {
+                **base,
+                "type": "FundingAllocated",
+                "scope": self.scope(),
+                "fund": "STF",
+                "financial_year": "2016/17",
+                "amount_pence": self.draw(st.integers(0, 10**12)),
+            }
         if kind == "milestone":
-            return {**base, "type": "PlanMilestone", "scope": self.scope(),
-                    "milestone": self.draw(st.sampled_from(["short_return", "draft_submitted", "published"]))}
+            return {
+                **base,
+                "type": "PlanMilestone",
+                "scope": self.scope(),
+                "milestone": self.draw(st.sampled_from(["short_return", "draft_submitted", "published"])),
+            }
         if kind == "merge":
             merged = self.draw(st.lists(st.sampled_from(self.systems), min_size=2, max_size=3, unique=True))
             return {**base, "type": "FootprintsMerged", "merged": merged, "into": self.new_id(), "name": "Merged"}

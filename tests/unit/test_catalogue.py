@@ -57,7 +57,10 @@ def test_common_fields_are_checked(fields: dict[str, Any], expected: str) -> Non
 
 def test_money_as_float_is_refused() -> None:
     message = error(
-        type="FundingAllocated", scope={"stage": "footprint"}, fund="STF", financial_year="2016/17",
+        type="FundingAllocated",
+        scope={"stage": "footprint"},
+        fund="STF",
+        financial_year="2016/17",
         amount_pence=2.139e11,
     )
     assert message == "Expected `int`, got `float` - at `$.amount_pence`"
@@ -78,8 +81,13 @@ def test_slugs_and_financial_years_have_a_shape() -> None:
 def test_correction_needs_replacement_or_retract_not_both() -> None:
     uid = "6a1f2c38-6b51-4d51-9f33-1b2a3c4d5e6f"
     assert "exactly one of" in error(type="EventCorrected", corrects=uid)
-    replacement = {"type": "PartnershipsFormed", "effective": "2017-03-31", "precision": "day", "sources": SRC,
-                   "scope": {"stage": "footprint"}}
+    replacement = {
+        "type": "PartnershipsFormed",
+        "effective": "2017-03-31",
+        "precision": "day",
+        "sources": SRC,
+        "scope": {"stage": "footprint"},
+    }
     assert "exactly one of" in error(type="EventCorrected", corrects=uid, replacement=replacement, retract=True)
     nested = {**replacement, "type": "EventCorrected", "corrects": uid, "retract": True}
     assert "$.replacement.type" in error(type="EventCorrected", corrects=uid, replacement=nested)
