@@ -45,7 +45,7 @@ class Evolve:
         settings: Settings | None = None,
         *,
         clock: Callable[[], dt.datetime] | None = None,
-        project_on_append: bool = True,
+        project_on_append: bool | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.view: Any
@@ -60,7 +60,7 @@ class Evolve:
                 raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {_first_line(exc)}") from None
         self.projection = TimelineProjection(self.view)
         self.queries = Queries(self.view.reader, clock or (lambda: dt.datetime.now(dt.UTC)))
-        self.project_on_append = project_on_append
+        self.project_on_append = self.settings.project_on_append if project_on_append is None else project_on_append
         self._projecting = threading.Lock()
         self._inlined = False
         if hasattr(self.view, "project_in_transaction"):

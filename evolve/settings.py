@@ -22,15 +22,22 @@ DEFAULT_DATABASE = "./evolve.db"
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = DEFAULT_DATABASE
     pool_size: int = 5
+    #: Project after each append in this process (default), or leave it to
+    #: a separate `evolve project --follow` (EVOLVE_PROJECTION=external).
+    project_on_append: bool = True
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
         pool = os.environ.get("EVOLVE_POOL_SIZE", "5")
         if not pool.isdigit() or int(pool) < 1:
             raise StoreUnavailable(f"EVOLVE_POOL_SIZE must be a positive integer, not {pool!r}")
+        projection = os.environ.get("EVOLVE_PROJECTION", "inline")
+        if projection not in ("inline", "external"):
+            raise StoreUnavailable(f"EVOLVE_PROJECTION must be 'inline' or 'external', not {projection!r}")
         return cls(
             database_url=database_url or os.environ.get("EVOLVE_DATABASE_URL") or DEFAULT_DATABASE,
             pool_size=int(pool),
+            project_on_append=projection == "inline",
         )
 
     @property
