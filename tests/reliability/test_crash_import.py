@@ -38,7 +38,7 @@ def write_history(folder: Path, seed: int) -> int:
         day = f"20{rng.randint(16, 22)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         org = f"org-{rng.randrange(ORGS)}"
         if rng.random() < 0.02:
-            body = f"type: PartnershipsFormed\nscope: {{stage: footprint}}\n"
+            body = "type: PartnershipsFormed\nscope: {stage: footprint}\n"
         else:
             body = f"type: LeaderAppointed\norganisation: {org}\nleader: Leader {n}\n"
         lines.append(
