@@ -6,6 +6,7 @@ into the driver's style and supplies the few types that differ.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -98,6 +99,13 @@ class SqlWriter(TimelineWriter):
         self.ph = placeholder
         self._insert_prefix, self._insert_suffix = ignore_conflict
         self._known: int | None = None
+        # Caches valid for this transaction only (a writer never outlives it),
+        # so the common case, an event at the end of a timeline, reads nothing:
+        self._segments: dict[str, list[Segment]] = {}  # current rows per organisation
+        self._before: dict[str, str | None] = {}  # latest touch date per org before this transaction
+        self._added: dict[str, list[TimelineEvent]] = {}  # touches added in this transaction
+        self._broadcasts: list[TimelineEvent] | None = None
+        self._orgs: set[str] = set()
 
     def sql(self, statement: str) -> str:
         return statement if self.ph == "?" else statement.replace("?", self.ph)
@@ -146,7 +154,7 @@ class SqlWriter(TimelineWriter):
             "timeline_subjects (subject, position)", "(?,?)", [(s, record.position) for s in record.subjects]
         )
         if current is not None:
-            self._touch(record.position, current)
+            self._touch(record.position, current, str(record.id))
 
     def _current_columns(self, current: BaseEvent | None, fallback: dt.date) -> tuple[Any, ...]:
         if current is None:
@@ -159,13 +167,25 @@ class SqlWriter(TimelineWriter):
             current.policy_id if isinstance(current, PolicyPublished) else None,
         )
 
-    def _touch(self, position: int, current: BaseEvent) -> None:
+    def _touch(self, position: int, current: BaseEvent, event_id: str) -> None:
         if isinstance(current, PolicyPublished):
+            return
+        scope = current.scope_or_none
+        if scope is not None and scope.is_broadcast:
+            if self._broadcasts is not None:
+                self._broadcasts.append(TimelineEvent(current.effective, position, event_id, current))
             return
         orgs = current.subjects()
         day = current.effective.isoformat()
+        for org in orgs:
+            if org not in self._before:
+                found = self.rows("SELECT MAX(effective) FROM timeline_touches WHERE org=?", (org,))
+                self._before[org] = found[0][0]
+            self._added.setdefault(org, []).append(TimelineEvent(current.effective, position, event_id, current))
         self.insert_ignore("timeline_touches (org, effective, position)", "(?,?,?)", [(o, day, position) for o in orgs])
-        self.insert_ignore("timeline_organisations (org)", "(?)", [(o,) for o in orgs])
+        new = [o for o in orgs if o not in self._orgs]
+        self.insert_ignore("timeline_organisations (org)", "(?)", [(o,) for o in new])
+        self._orgs.update(new)
 
     def entry(self, event_id: str) -> Entry | None:
         found = self.rows(
@@ -183,16 +203,30 @@ class SqlWriter(TimelineWriter):
             (*self._current_columns(current, _day(found[0][0])), position),
         )
         self.execute("DELETE FROM timeline_touches WHERE position=?", (position,))
+        # Corrections are rare: forget the timeline caches rather than patch them.
+        self._before.clear()
+        self._added.clear()
+        self._broadcasts = None
         if current is not None:
-            self._touch(position, current)
+            event_id = self.rows("SELECT event_id FROM timeline_entries WHERE position=?", (position,))[0][0]
+            self._touch(position, current, str(event_id))
+
+    def _current(self, org: str) -> list[Segment]:
+        if org not in self._segments:
+            found = self.rows(
+                "SELECT valid_from, valid_to, recorded_from, status FROM timeline_intervals "
+                "WHERE org=? AND recorded_to=? ORDER BY valid_from",
+                (org, OPEN),
+            )
+            self._segments[org] = [Segment(_day(a), _day(b), int(r), _blob(s)) for a, b, r, s in found]
+        return self._segments[org]
 
     def status_on(self, org: str, day: dt.date) -> Status | None:
-        found = self.rows(
-            "SELECT status FROM timeline_intervals WHERE org=? AND recorded_to=? AND valid_from<=? AND valid_to>? "
-            "ORDER BY valid_from DESC LIMIT 1",
-            (org, OPEN, day.isoformat(), day.isoformat()),
-        )
-        return decode_status(_blob(found[0][0])) if found else None
+        segments = self._current(org)
+        i = bisect.bisect_right(segments, day, key=lambda s: s.valid_from) - 1
+        if i >= 0 and segments[i].valid_to > day:
+            return decode_status(segments[i].status)
+        return None
 
     def statuses_on(self, day: dt.date) -> list[Status]:
         found = self.rows(
@@ -202,14 +236,32 @@ class SqlWriter(TimelineWriter):
         return [decode_status(_blob(row[0])) for row in found]
 
     def segments_from(self, org: str, day: dt.date) -> list[Segment]:
-        found = self.rows(
-            "SELECT valid_from, valid_to, recorded_from, status FROM timeline_intervals "
-            "WHERE org=? AND recorded_to=? AND valid_to>=? ORDER BY valid_from",
-            (org, OPEN, day.isoformat()),
-        )
-        return [Segment(_day(a), _day(b), int(r), _blob(s)) for a, b, r, s in found]
+        return [s for s in self._current(org) if s.valid_to >= day]
 
     def timeline_events(self, org: str, day: dt.date) -> list[TimelineEvent]:
+        if org not in self._before and org not in self._added:
+            found = self.rows("SELECT MAX(effective) FROM timeline_touches WHERE org=?", (org,))
+            self._before[org] = found[0][0]
+        before = self._before.get(org, "")
+        if org in self._before and (before is None or before < day.isoformat()):
+            # Nothing recorded before this transaction reaches `day`: memory suffices.
+            explicit = [e for e in self._added.get(org, []) if e.effective >= day]
+            return sorted([*explicit, *(b for b in self._all_broadcasts() if b.effective >= day)])
+        return self._timeline_events_from_db(org, day)
+
+    def _all_broadcasts(self) -> list[TimelineEvent]:
+        if self._broadcasts is None:
+            found = self.rows(
+                "SELECT fold_effective, position, event_id, current FROM timeline_entries WHERE broadcast = 1 "
+                "ORDER BY fold_effective, position"
+            )
+            self._broadcasts = [
+                TimelineEvent(_day(effective), int(position), event_id, _decode_correctable(_blob(current)))
+                for effective, position, event_id, current in found
+            ]
+        return self._broadcasts
+
+    def _timeline_events_from_db(self, org: str, day: dt.date) -> list[TimelineEvent]:
         found = self.rows(
             "SELECT e.fold_effective, e.position, e.event_id, e.current FROM timeline_touches t "
             "JOIN timeline_entries e ON e.position = t.position WHERE t.org=? AND t.effective>=? "
@@ -224,6 +276,7 @@ class SqlWriter(TimelineWriter):
         ]
 
     def close_segment(self, org: str, segment: Segment, known_from: int) -> None:
+        self._current(org).remove(segment)
         key = (org, segment.valid_from.isoformat(), segment.recorded_from)
         if segment.recorded_from == known_from:
             self.execute("DELETE FROM timeline_intervals WHERE org=? AND valid_from=? AND recorded_from=?", key)
@@ -236,6 +289,7 @@ class SqlWriter(TimelineWriter):
     def insert_segment(
         self, org: str, valid_from: dt.date, valid_to: dt.date, known_from: int, status: Status, data: bytes
     ) -> None:
+        bisect.insort(self._current(org), Segment(valid_from, valid_to, known_from, data), key=lambda s: s.valid_from)
         self.execute(
             "INSERT INTO timeline_intervals (org, valid_from, valid_to, recorded_from, recorded_to, kind, stage, "
             "name, event_id, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
