@@ -64,7 +64,7 @@ class LogBuilder:
         if self.orgs:
             kinds += ["leader", "rename", "stage", "renamed", "flag", "funding", "milestone"]
         if len(self.systems) >= 2:
-            kinds.append("merge")
+            kinds += ["merge", "absorb"]
         if allow_correction and any(not isinstance(r.event, EventCorrected) for r in self.records):
             kinds += ["correct", "correct"]
         kind = self.draw(st.sampled_from(kinds))
@@ -139,6 +139,9 @@ class LogBuilder:
         if kind == "merge":
             merged = self.draw(st.lists(st.sampled_from(self.systems), min_size=2, max_size=3, unique=True))
             return {**base, "type": "FootprintsMerged", "merged": merged, "into": self.new_id(), "name": "Merged"}
+        if kind == "absorb":
+            gone, into = self.draw(st.lists(st.sampled_from(self.systems), min_size=2, max_size=2, unique=True))
+            return {**base, "type": "SystemAbsorbed", "organisation": gone, "into": into}
         targets = [r for r in self.records if not isinstance(r.event, EventCorrected)]
         target = self.draw(st.sampled_from(targets))
         if self.draw(st.booleans()):
