@@ -19,6 +19,7 @@ from msgspec import Meta
 
 from evolve.types import (
     EARLIEST,
+    Code,
     LATEST,
     Currency,
     FinancialYear,
@@ -177,7 +178,7 @@ class OrganisationRegistered(BaseEvent, tag=True, frozen=True, kw_only=True):
     organisation: Slug
     name: Title
     kind: Kind
-    code: Annotated[str, Meta(pattern=r"^[A-Z0-9]{2,12}$")] | None = None
+    code: Code | None = None
     region: Title | None = None
     creates_subjects: ClassVar[bool] = True
 
@@ -191,7 +192,7 @@ class FootprintDesignated(BaseEvent, tag=True, frozen=True, kw_only=True):
     organisation: Slug
     name: Title
     region: Title | None = None
-    code: Annotated[str, Meta(pattern=r"^[A-Z0-9]{2,12}$")] | None = None
+    code: Code | None = None
     members: Annotated[list[Slug], Meta(max_length=500)] = []
     population: Population | None = None
     creates_subjects: ClassVar[bool] = True
@@ -273,7 +274,7 @@ class FootprintsMerged(BaseEvent, tag=True, frozen=True, kw_only=True):
     merged: Annotated[list[Slug], Meta(min_length=2, max_length=50)]
     into: Slug
     name: Title
-    code: Annotated[str, Meta(pattern=r"^[A-Z0-9]{2,12}$")] | None = None
+    code: Code | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()

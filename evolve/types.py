@@ -16,10 +16,15 @@ from msgspec import Meta
 #: What a subject id names; one namespace holds all three.
 SubjectKind = Literal["organisation", "policy", "event"]
 
+#: Patterns end in `(?!\n)$` because `$` alone also matches before a final newline in Python.
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*(?!\n)$"
+#: Python's `\s` spelled out, so the JSON Schema (ECMA-262) regex means exactly what msgspec checks.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
 Slug = Annotated[
     str,
     Meta(
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        pattern=SLUG_PATTERN,
         min_length=1,
         max_length=100,
         description="Stable lowercase identifier, words joined by hyphens.",
@@ -30,23 +35,26 @@ Title = Annotated[str, Meta(min_length=1, max_length=500)]
 Text = Annotated[str, Meta(max_length=10_000)]
 Url = Annotated[
     str,
-    Meta(pattern=r"^https?://[^\s]+$", max_length=2000, examples=["https://www.england.nhs.uk/"]),
+    Meta(pattern=rf"^https?://[^{WHITESPACE}]+(?!\n)$", max_length=2000, examples=["https://www.england.nhs.uk/"]),
 ]
 SeedName = Annotated[
     str,
     Meta(
-        pattern=r"^[A-Za-z0-9._-]+$",
+        pattern=r"^[A-Za-z0-9._-]+(?!\n)$",
         max_length=200,
         description="File name of a source document in shared/seeds.",
     ),
 ]
 FinancialYear = Annotated[
     str,
-    Meta(pattern=r"^(19|20)[0-9]{2}/[0-9]{2}$", description="NHS financial year.", examples=["2017/18"]),
+    Meta(pattern=r"^(19|20)[0-9]{2}/[0-9]{2}(?!\n)$", description="NHS financial year.", examples=["2017/18"]),
 ]
 Pence = Annotated[int, Meta(ge=0, le=10**15, description="Money in integer pence (never a float).")]
 Population = Annotated[int, Meta(ge=0, le=100_000_000)]
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", examples=["GBP"])]
+Code = Annotated[
+    str, Meta(pattern=r"^[A-Z0-9]{2,12}(?!\n)$", description="ONS or ODS code.", examples=["E54000034"])
+]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}(?!\n)$", examples=["GBP"])]
 
 #: Valid-time bounds. Policy history starts long before 1948 in no case, and a
 #: date past 2100 is a typo, so both are rejected rather than stored.

@@ -1,0 +1,132 @@
+"""Events: read the log, and append to it (the only write)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.openapi.spec import Example
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
+
+from api import problems
+from api.auth import SECURITY, require_write_token
+from api.bodies import IF_MATCH_FORMAT, MAX_BATCH, check_media_type, decode_events, parse_if_match, request_digest
+from api.schemas import AppendedEvents, EventCursor, Limit, System
+from evolve.catalogue import EVENT_TYPE_NAMES
+from evolve.query import DEFAULT_LIMIT, EventPage
+from evolve.records import EventRecord
+
+EventType = Literal[EVENT_TYPE_NAMES]  # type: ignore[valid-type]
+
+APPEND_DESCRIPTION = f"""Append one event (a JSON object) or a batch (a JSON array of up to {MAX_BATCH} events).
+
+A batch is atomic: if any event is invalid nothing is appended, and the problem's `pointer` names the event's
+index and field (e.g. `/2/scope`). The server assigns `id`, `position`, `recorded_at`, `subjects` and `hash`.
+
+* **Auth**: needs `Authorization: Bearer <token>` (401 without it or when malformed, 403 for a wrong token).
+* **Reply**: 201 with `Location: /events/<id of the first event>` and `X-Evolve-Position` (the log position of the
+  last appended event). The body is the `EventRecord` for a single event, or `{{"items": [EventRecord, ...]}}` for a
+  batch.
+* **Idempotency**: with an `Idempotency-Key` header, retrying the same request (same events and `If-Match`) returns
+  the original 201 reply and appends nothing; the same key with another request is a 409 problem.
+* **Optimistic concurrency**: `If-Match: {IF_MATCH_FORMAT}` (one or more, comma-separated, e.g.
+  `If-Match: "frimley-health-and-care:4", "five-year-forward-view:1"`) appends only if each subject is still at that
+  version (`X-Subject-Version` of `GET /organisations/{{id}}`; 0 for an id never seen); otherwise 412 with
+  `subject`, `expected` and `actual`. A write conflict the store cannot resolve by retrying is a 409.
+* **Errors**: 400 for malformed JSON or headers, 415 for a non-JSON body, 413 above the size limit, 422 for an
+  event that breaks the catalogue's rules, 409 for one that clashes with the log (e.g. an unknown organisation).
+  Integers (e.g. `amount_pence`) are written without a decimal point: `100.0` is refused, money is never a float.
+  Two rules JSON Schema cannot state: `into` of `FootprintsMerged` is not one of `merged`, and `SystemAbsorbed`
+  cannot absorb an organisation into itself.
+"""
+
+
+class EventController(Controller):
+    path = "/events"
+    tags = ["Events"]
+
+    @get(operation_id="ListEvents", summary="List events in log order", sync_to_thread=True,
+         responses=problems.responses(400))
+    def list_events(
+        self,
+        system: System,
+        type_: Annotated[
+            EventType | None,
+            QueryParameter(name="type", description="Only events of this type.",
+                      examples=[Example(value="AccountableCareSystemsDesignated")]),
+        ] = None,
+        subject: Annotated[
+            str | None,
+            QueryParameter(description="Only events touching this organisation, policy or event id.", max_length=100,
+                      examples=[Example(value="frimley-health-and-care")]),
+        ] = None,
+        from_: Annotated[
+            dt.date | None,
+            QueryParameter(
+                name="from",
+                description="Only events effective on or after this date (a `from` after `to` is a 400).",
+                examples=[Example(value="2017-01-01")],
+            ),
+        ] = None,
+        to: Annotated[
+            dt.date | None,
+            QueryParameter(description="Only events effective on or before this date.",
+                      examples=[Example(value="2018-12-31")]),
+        ] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: EventCursor = None,
+    ) -> EventPage:
+        """The log's records in order of position, optionally filtered; paginated by cursor."""
+        return system.queries.events(type=type_, subject=subject, from_day=from_, to_day=to, limit=limit, cursor=cursor)
+
+    @get("/{event_id:uuid}", operation_id="GetEvent", summary="One event", sync_to_thread=True,
+         responses=problems.responses(400, 404))
+    def get_event(
+        self,
+        system: System,
+        event_id: Annotated[UUID, PathParameter(description="The event's id (a UUID).",
+                                            examples=[Example(value="2585c6f2-52fb-56f9-8177-a3147c25d15e")])],
+    ) -> EventRecord:
+        """A stored event: the event as appended, with its `id`, `position`, `recorded_at`, `subjects` and hash."""
+        return system.queries.event(event_id)
+
+    @post(
+        operation_id="AppendEvents",
+        summary="Append one event or an atomic batch",
+        description=APPEND_DESCRIPTION,
+        guards=[require_write_token],
+        security=SECURITY,
+        status_code=201,
+        responses=problems.responses(400, 401, 403, 409, 412, 413, 415, 422),
+        response_headers=[
+            ResponseHeader(name="Location", documentation_only=True, required=True,
+                           description="`/events/<id>` of the (first) appended event."),
+            ResponseHeader(name="X-Evolve-Position", documentation_only=True, required=True,
+                           description="Log position of the last appended event."),
+        ],
+    )
+    async def append_events(
+        self,
+        request: Request[Any, Any, Any],
+        system: System,
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(name="Idempotency-Key", min_length=1, max_length=200,
+                      description="Makes retries safe: a repeat of the same request returns the original reply.",
+                      examples=[Example(value="9b2f6c1e-import-2025-01-01")]),
+        ] = None,
+    ) -> Response[EventRecord | AppendedEvents]:
+        check_media_type(request.headers.get("content-type"))
+        events, batch = decode_events(await request.body())
+        expected = parse_if_match(request.headers.get("if-match"))
+        digest = request_digest(events, batch, expected)
+        append = partial(system.append, events, expected=expected, idempotency_key=idempotency_key, digest=digest)
+        records = await anyio.to_thread.run_sync(append)
+        headers = {"Location": f"/events/{records[0].id}", "X-Evolve-Position": str(records[-1].position)}
+        body: EventRecord | AppendedEvents = AppendedEvents(items=records) if batch else records[0]
+        return Response(body, status_code=201, headers=headers)

@@ -1,0 +1,38 @@
+"""Serving the API under uvicorn.
+
+* ``run(settings, host, port, token)`` is what ``evolve serve`` calls.
+* ``app_from_env()`` is a factory for ``uvicorn --factory api.server:app_from_env --workers 2``:
+  it reads ``EVOLVE_DATABASE_URL`` and ``EVOLVE_API_TOKEN`` from the environment, once per worker.
+"""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+from litestar import Litestar
+
+from api.app import create_app
+from evolve.bootstrap import Evolve
+from evolve.errors import StoreUnavailable
+from evolve.settings import Settings
+
+
+def _app(settings: Settings, token: str) -> Litestar:
+    system = Evolve(settings)
+    app = create_app(system, token=token)
+    app.on_shutdown.append(system.close)
+    return app
+
+
+def app_from_env() -> Litestar:
+    """The app for the database and write token named by the environment."""
+    token = os.environ.get("EVOLVE_API_TOKEN", "")
+    if not token:
+        raise StoreUnavailable("set EVOLVE_API_TOKEN to the bearer token that authorises writes")
+    return _app(Settings.from_env(), token)
+
+
+def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, token: str = "") -> None:
+    """Serve the API in this process until interrupted."""
+    uvicorn.run(_app(settings, token), host=host, port=port, log_level="info", access_log=True)
