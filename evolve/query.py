@@ -125,14 +125,24 @@ class Queries:
         self._reader = reader
         self._clock = clock
 
-    def _coordinates(self, as_of: dt.date | None, known_at: dt.datetime | None) -> tuple[dt.date, dt.datetime, int]:
+    def _coordinates(
+        self, read: Any, as_of: dt.date | None, known_at: dt.datetime | None
+    ) -> tuple[dt.date, dt.datetime, int]:
+        """Resolve the defaults: `as_of` today; `known_at` now, reported as the
+        record time of the newest entry the view holds (the same knowledge, and
+        an answer that stays identical, so cacheable, until the log changes)."""
         now = self._clock()
-        known = known_at or now
-        return as_of or now.date(), known, to_micros(known)
+        day = as_of or now.date()
+        if known_at is not None:
+            return day, known_at, to_micros(known_at)
+        latest = read.latest_known()
+        if latest is None:
+            return day, now, to_micros(now)
+        return day, dt.datetime.fromtimestamp(latest / 1_000_000, tz=dt.UTC), latest
 
     def state(self, org: str, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> OrganisationState:
-        day, known, micros = self._coordinates(as_of, known_at)
         with self._reader() as read:
+            day, known, micros = self._coordinates(read, as_of, known_at)
             status = read.state(org, day, micros)
             if status is None:
                 if read.known_organisation(org):
@@ -153,9 +163,9 @@ class Queries:
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> OrganisationPage:
-        day, known, micros = self._coordinates(as_of, known_at)
         after = decode_cursor("organisations", cursor)
         with self._reader() as read:
+            day, known, micros = self._coordinates(read, as_of, known_at)
             found = read.states(
                 day,
                 micros,
@@ -172,14 +182,14 @@ class Queries:
     def all_states(
         self, as_of: dt.date | None = None, known_at: dt.datetime | None = None
     ) -> Iterator[OrganisationState]:
-        day, known, micros = self._coordinates(as_of, known_at)
         with self._reader() as read:
+            day, known, micros = self._coordinates(read, as_of, known_at)
             found = read.states(day, micros)
         return (_with_coordinates(s, day, known) for s in found)
 
     def history(self, org: str, known_at: dt.datetime | None = None) -> History:
-        _, known, micros = self._coordinates(None, known_at)
         with self._reader() as read:
+            _, known, micros = self._coordinates(read, None, known_at)
             rows = read.history(org, micros)
             if not rows and not read.known_organisation(org):
                 raise NotFound(f"no organisation {org!r}")
@@ -190,8 +200,8 @@ class Queries:
         return History(id=org, known_at=known, items=items)
 
     def stats(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> Stats:
-        day, known, micros = self._coordinates(as_of, known_at)
         with self._reader() as read:
+            day, known, micros = self._coordinates(read, as_of, known_at)
             found = read.states(day, micros)
         by_stage = Counter(s.stage.value for s in found if s.kind is Kind.HEALTH_SYSTEM and s.stage is not None)
         by_kind = Counter(s.kind.value for s in found)
@@ -248,8 +258,8 @@ class Queries:
         """What changed after `start` up to and including `end`, for one organisation or all."""
         if start > end:
             raise InvalidQuery("`from` is after `to`", "from")
-        _, known, micros = self._coordinates(None, known_at)
         with self._reader() as read:
+            _, known, micros = self._coordinates(read, None, known_at)
             if org is not None:
                 timelines = {org: [row for row in read.history(org, micros) if row[0] <= end and row[1] >= start]}
                 if not timelines[org] and not read.known_organisation(org):

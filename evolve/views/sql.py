@@ -450,3 +450,8 @@ class SqlReader:
             (org, day.isoformat(), known),
         )
         return str(found[0][0]) if found else None
+
+    def latest_known(self) -> int | None:
+        """Record time (µs) of the newest projected entry, or None for an empty log."""
+        found = self.rows("SELECT known_from FROM timeline_entries ORDER BY position DESC LIMIT 1")
+        return int(found[0][0]) if found else None

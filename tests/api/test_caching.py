@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -32,3 +34,16 @@ def test_problems_are_not_cached(curated: Client) -> None:
     response = curated.get("/organisations/no-such-org")
     assert "etag" not in response.headers
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_default_known_at_is_the_newest_record_so_answers_are_cacheable(client: Client, post: Any) -> None:
+    post({"type": "FootprintDesignated", "effective": "2016-03-15", "precision": "day", "organisation": "dorset",
+          "name": "Dorset", "sources": [{"title": "t", "seed": "s.txt"}]})
+    url = "/organisations/dorset?as_of=2017-01-01"
+    first = client.get(url)
+    assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    post({"type": "LeaderAppointed", "effective": "2016-04-01", "precision": "day", "organisation": "dorset",
+          "leader": "L", "sources": [{"title": "t", "seed": "s.txt"}]})
+    changed = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert changed.status_code == 200 and changed.json()["leader"] == "L"
+    assert changed.json()["known_at"] > first.json()["known_at"]
