@@ -19,8 +19,8 @@ from msgspec import Meta
 
 from evolve.types import (
     EARLIEST,
-    Code,
     LATEST,
+    Code,
     Currency,
     FinancialYear,
     Kind,
