@@ -3,6 +3,7 @@
 Every projection transaction takes a transaction-level advisory lock first,
 so several processes may run the projection against one database: they
 take turns, and the tracking record makes each entry count exactly once.
+Reads run in autocommit, one round trip per statement.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from evolve.projection import TimelineView
-from evolve.views.sql import TABLES, SqlReader, SqlWriter, table_statements
+from evolve.views.sql import TABLES, Dialect, SqlReader, SqlWriter, table_statements
 
 #: Arbitrary, fixed key for pg_advisory_xact_lock: "one projector at a time".
 PROJECTION_LOCK = 0x65766F6C7665  # "evolve"
@@ -27,44 +28,43 @@ PROJECTION_LOCK = 0x65766F6C7665  # "evolve"
 class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        search_path = SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
-        self._search_path = search_path
+        self.dialect = Dialect("%s", self.datastore.schema)
         for statement in table_statements("BYTEA", ""):
             self.sql_create_statements.append(
-                SQL("SET LOCAL search_path TO {}; ").format(Identifier(self.datastore.schema)) + SQL(statement)
+                SQL("SET LOCAL search_path TO {}; ").format(Identifier(self.datastore.schema)) + SQL(statement)  # type: ignore[arg-type]
             )
-
-    @contextmanager
-    def _cursor(self, *, write: bool) -> Iterator[psycopg.Cursor[Any]]:
-        with (
-            self.datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor(row_factory=tuple_row) as cursor,
-        ):
-            cursor.execute(self._search_path)
-            if write:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTION_LOCK,))
-            yield cursor
 
     @contextmanager
     def transaction(self, tracking: Tracking) -> Iterator[SqlWriter]:
         try:
-            with self._cursor(write=True) as cursor:
-                yield SqlWriter(cursor, "%s", ("INSERT", "ON CONFLICT DO NOTHING"))
+            with (
+                self.datastore.get_connection() as conn,
+                conn.transaction(),
+                conn.cursor(row_factory=tuple_row) as cursor,
+            ):
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTION_LOCK,))
+                yield SqlWriter(cursor, self.dialect, ("INSERT", "ON CONFLICT DO NOTHING"))
                 self._insert_tracking(cursor, tracking)  # type: ignore[arg-type,unused-ignore]
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
 
     @contextmanager
     def reader(self) -> Iterator[SqlReader]:
-        with self._cursor(write=False) as cursor:
-            yield SqlReader(cursor, "%s")
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            yield SqlReader(cursor, self.dialect)
 
     def drop(self) -> None:
-        with self._cursor(write=True) as cursor:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as cursor,
+        ):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTION_LOCK,))
             for table in TABLES:
-                cursor.execute(SQL("DELETE FROM {}").format(Identifier(table)))
+                cursor.execute(SQL("DELETE FROM {}.{}").format(Identifier(self.datastore.schema), Identifier(table)))
             cursor.execute(
-                SQL("DELETE FROM {} WHERE application_name != %s").format(Identifier(self.tracking_table_name)),
+                SQL("DELETE FROM {}.{} WHERE application_name != %s").format(
+                    Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
+                ),
                 (self.table_migration_identifier,),
             )

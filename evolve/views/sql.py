@@ -91,12 +91,35 @@ def _blob(value: Any) -> bytes:
     return bytes(value)
 
 
+class Dialect:
+    """How statements written for SQLite are adapted: placeholders, schema."""
+
+    def __init__(self, placeholder: str = "?", schema: str | None = None) -> None:
+        self.placeholder = placeholder
+        self.schema = schema
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, statement: str) -> str:
+        found = self._cache.get(statement)
+        if found is None:
+            found = statement.replace("?", self.placeholder) if self.placeholder != "?" else statement
+            if self.schema is not None:
+                # Only this module's tables are called timeline_*; qualifying them
+                # saves a `SET search_path` round trip per transaction.
+                found = found.replace("timeline_", f'"{self.schema}".timeline_')
+            self._cache[statement] = found
+        return found
+
+
+SQLITE = Dialect()
+
+
 class SqlWriter(TimelineWriter):
     """The projection's writes and reads inside one open transaction."""
 
-    def __init__(self, cursor: Any, placeholder: str, ignore_conflict: tuple[str, str]) -> None:
+    def __init__(self, cursor: Any, dialect: Dialect, ignore_conflict: tuple[str, str]) -> None:
         self.c = cursor
-        self.ph = placeholder
+        self.sql = dialect
         self._insert_prefix, self._insert_suffix = ignore_conflict
         self._known: int | None = None
         # Caches valid for this transaction only (a writer never outlives it),
@@ -106,9 +129,6 @@ class SqlWriter(TimelineWriter):
         self._added: dict[str, list[TimelineEvent]] = {}  # touches added in this transaction
         self._broadcasts: list[TimelineEvent] | None = None
         self._orgs: set[str] = set()
-
-    def sql(self, statement: str) -> str:
-        return statement if self.ph == "?" else statement.replace("?", self.ph)
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self.c.execute(self.sql(statement), params)
@@ -328,12 +348,12 @@ __all__ = ["END_OF_TIME", "OPEN", "TABLES", "SqlWriter", "table_statements"]
 class SqlReader:
     """Read-only queries over the interval tables (the read side of CQRS)."""
 
-    def __init__(self, cursor: Any, placeholder: str) -> None:
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
         self.c = cursor
-        self.ph = placeholder
+        self.sql = dialect
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        self.c.execute(statement if self.ph == "?" else statement.replace("?", self.ph), params)
+        self.c.execute(self.sql(statement), params)
         return list(self.c.fetchall())
 
     def state(self, org: str, day: dt.date, known: int) -> Status | None:

@@ -18,7 +18,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 
 from evolve.projection import TimelineProjection, TimelineView, project
 from evolve.records import EventRecord
-from evolve.views.sql import TABLES, SqlReader, SqlWriter, table_statements
+from evolve.views.sql import SQLITE, TABLES, SqlReader, SqlWriter, table_statements
 
 InTransaction = Callable[[SQLiteCursor, Sequence[int]], None]
 
@@ -95,7 +95,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
     @contextmanager
     def reader(self) -> Iterator[SqlReader]:
         with self.datastore.transaction(commit=False) as cursor:
-            yield SqlReader(cursor.sqlite_cursor if isinstance(cursor, SQLiteCursor) else cursor, "?")
+            yield SqlReader(cursor.sqlite_cursor if isinstance(cursor, SQLiteCursor) else cursor, SQLITE)
 
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:
@@ -105,4 +105,4 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
 
 
 def _writer(cursor: SQLiteCursor) -> SqlWriter:
-    return SqlWriter(cursor.sqlite_cursor, "?", ("INSERT OR IGNORE", ""))
+    return SqlWriter(cursor.sqlite_cursor, SQLITE, ("INSERT OR IGNORE", ""))

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -188,14 +189,30 @@ def interval_tables(system: Evolve) -> list[tuple[Any, ...]]:
         ]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(data=st.data())
-def test_projection_equals_naive_fold(databases: Databases, data: st.DataObject) -> None:
-    system = Evolve(Settings(database_url=databases.url()))
-    try:
-        check_against_fold(system, data)
-    finally:
-        system.close()
+@pytest.fixture(scope="module")
+def scratch(databases: Databases) -> str:
+    """One database for all examples, emptied before each."""
+    return databases.url()
+
+
+def test_projection_equals_naive_fold(databases: Databases, scratch: str) -> None:
+    # 200 random logs on SQLite; PostgreSQL, slower per example, checks 100 more.
+    examples = 200 if databases.backend == "sqlite" else 100
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        system = Evolve(Settings(database_url=databases.emptied(scratch)))
+        try:
+            check_against_fold(system, data)
+        finally:
+            system.close()
+
+    check()
 
 
 def check_against_fold(system: Evolve, data: st.DataObject) -> None:
