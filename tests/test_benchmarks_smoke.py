@@ -1,0 +1,83 @@
+"""Keeps the benchmark code working: a tiny synthetic log through the store and the queries.
+
+No timings are asserted here (the runner reports them as ratios); only facts
+that hold on any machine: determinism by seed, counts, and that every
+generated event is accepted and projected.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generator import CORRECTION_DISTANCE, generate, sample_queries
+from benchmarks.runner import parse_sizes, run_size
+from benchmarks.stores import Stores
+from evolve.bootstrap import Evolve
+
+N = 200
+
+
+def test_generator_is_deterministic_by_seed() -> None:
+    a, b, c = generate(N, seed=7), generate(N, seed=7), generate(N, seed=8)
+    assert len(a) == N
+    assert a.ids == b.ids
+    assert a.payloads() == b.payloads()
+    assert a.payloads() != c.payloads()
+    assert len(set(a.ids)) == N
+
+
+def test_generator_shape_at_a_larger_size() -> None:
+    log = generate(5_000, seed=0)
+    summary = log.summary()
+    assert summary["events"] == 5_000
+    # Rates are approximate by construction: ~5% back-dated, ~1% corrections, ~0.1% broadcasts.
+    assert 0.02 * 5_000 < log.backdated < 0.08 * 5_000
+    assert 0 < log.corrections < 0.02 * 5_000
+    assert log.broadcasts < 0.005 * 5_000
+    position = {event_id: i for i, event_id in enumerate(log.ids)}
+    for i, event in enumerate(log.events):
+        if event.type == "EventCorrected":
+            assert i - position[event.corrects] >= CORRECTION_DISTANCE
+    for start, end in log.batches(1_000):
+        assert 0 < end - start <= 1_000
+
+
+def test_tiny_log_through_store_and_queries(make_system: Callable[..., Evolve]) -> None:
+    log = generate(N, seed=3)
+    system = make_system(project_on_append=False)
+    for start, end in log.batches(50):
+        system.append(log.events[start:end], ids=log.ids[start:end])
+    assert system.catch_up() == N
+    assert system.store.position() == N
+    pairs = sample_queries(log, 30, seed=4)
+    before = [system.queries.state(org, day) for org, day in pairs]
+    assert [s.id for s in before] == [org for org, _ in pairs]
+    assert system.rebuild() == N
+    after = [system.queries.state(org, day) for org, day in pairs]
+    assert [s.last_event_id for s in after] == [s.last_event_id for s in before]
+    system.project_on_append = True
+    # One more single append through the projection: an organisation from another log.
+    creation = next(e for e in generate(N, seed=99).events if e.type == "OrganisationRegistered")
+    system.append([creation])
+    assert system.store.position() == N + 1
+
+
+def test_runner_at_a_tiny_size(tmp_path: Path) -> None:
+    figures, db = run_size(300, Stores("sqlite", tmp_path), seed=1, tail=10, queries=20)
+    assert db is None
+    assert figures["size"] == 300
+    assert figures["append_count"] == 10
+    assert figures["asof_queries"] == 20
+    for key in ("import_ratio", "append_ratio", "asof_p50_us", "rebuild_eps"):
+        assert figures[key] > 0
+    assert list(tmp_path.iterdir()) == []  # the database was removed
+
+
+def test_sizes_parse() -> None:
+    assert parse_sizes("10k,100k,1m") == [10_000, 100_000, 1_000_000]
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_sizes("5")
