@@ -39,7 +39,7 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from evolve import fold
-from evolve.catalogue import BaseEvent, EventCorrected, FootprintsMerged, PolicyPublished
+from evolve.catalogue import BaseEvent, EventCorrected, FootprintsMerged, PolicyPublished, Scope
 from evolve.domain import Log
 from evolve.records import EventRecord
 from evolve.state import Status
@@ -109,8 +109,9 @@ class TimelineWriter(ABC):
         """Current knowledge of `org` on `day`."""
 
     @abstractmethod
-    def statuses_on(self, day: dt.date) -> list[Status]:
-        """Current knowledge of every organisation existing on `day`."""
+    def orgs_on(self, day: dt.date, scope: Scope | None = None) -> list[str]:
+        """Organisations existing on `day` (current knowledge), those a
+        broadcast `scope` selects if given; answered from an index."""
 
     @abstractmethod
     def segments_from(self, org: str, day: dt.date) -> list[Segment]:
@@ -184,7 +185,7 @@ def project(writer: TimelineWriter, record: EventRecord) -> None:
     day = event.effective
     scope = event.scope_or_none
     if scope is not None and scope.is_broadcast:
-        orgs = [s.id for s in writer.statuses_on(day) if fold.matches(scope, s, s.id)]
+        orgs = writer.orgs_on(day, scope)
     else:
         orgs = event.subjects()
     refold(writer, [(day, org) for org in orgs], known_from)
@@ -211,7 +212,7 @@ def _project_correction(writer: TimelineWriter, correction: EventCorrected, know
             # Which systems a broadcast met depends on same-day events around
             # it, so every system alive around its date is refolded (rare).
             for day in (version.effective - ONE_DAY, version.effective):
-                orgs.update(s.id for s in writer.statuses_on(day))
+                orgs.update(writer.orgs_on(day))
         else:
             orgs.update(version.subjects())
     refold(writer, [(start, org) for org in sorted(orgs)], known_from)

@@ -190,7 +190,7 @@ class EventStore(Application[UUID]):
             pointer = f"/{index}" if len(events) > 1 else ""
             if head_of(event_id)[0] != 0:
                 raise InvalidEvent(f"event id {event_id} is already in the log", pointer)
-            subjects = self._validate(event, created, head_of, pointer)
+            subjects = self._validate(event, created, head_of, pointer, {r.id: r for r in records})
             position += 1
             recorded_at = now + dt.timedelta(microseconds=index)
             entry_hash = chain_hash(previous_hash, event_id, position, _timestamp_text(recorded_at), event)
@@ -271,11 +271,12 @@ class EventStore(Application[UUID]):
         created: Mapping[str, SubjectKind],
         head_of: Callable[[UUID], tuple[int, SubjectKind | None]],
         pointer: str,
+        earlier: Mapping[UUID, EventRecord],
     ) -> list[str]:
         """Check what the event refers to and return the subjects it touches."""
         subjects = list(dict.fromkeys(event.subjects()))
         if isinstance(event, EventCorrected):
-            target = self._recorded(event.corrects)
+            target = earlier.get(event.corrects) or self._recorded(event.corrects)
             if target is None:
                 raise UnknownSubject(f"event {event.corrects} (in `corrects`) is not in the log", pointer + "/corrects")
             if isinstance(target.event, EventCorrected):

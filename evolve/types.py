@@ -51,9 +51,7 @@ FinancialYear = Annotated[
 ]
 Pence = Annotated[int, Meta(ge=0, le=10**15, description="Money in integer pence (never a float).")]
 Population = Annotated[int, Meta(ge=0, le=100_000_000)]
-Code = Annotated[
-    str, Meta(pattern=r"^[A-Z0-9]{2,12}(?!\n)$", description="ONS or ODS code.", examples=["E54000034"])
-]
+Code = Annotated[str, Meta(pattern=r"^[A-Z0-9]{2,12}(?!\n)$", description="ONS or ODS code.", examples=["E54000034"])]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}(?!\n)$", examples=["GBP"])]
 
 #: Valid-time bounds. Policy history starts long before 1948 in no case, and a

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from evolve.catalogue import BaseEvent, Correctable, PolicyPublished
+from evolve.catalogue import BaseEvent, Correctable, PolicyPublished, Scope
 from evolve.projection import Entry, Segment, TimelineEvent, TimelineWriter, decode_status
 from evolve.records import EventRecord
 from evolve.state import Status
@@ -63,9 +63,11 @@ def table_statements(blob: str, without_rowid: str) -> list[str]:
             name TEXT NOT NULL,
             event_id TEXT NOT NULL,
             status {blob} NOT NULL,
-            PRIMARY KEY (org, valid_from, recorded_from)){without_rowid}""",
+            PRIMARY KEY (org, valid_from, recorded_from))""",
         "CREATE INDEX IF NOT EXISTS timeline_intervals_current ON timeline_intervals (org, recorded_to, valid_to)",
-        "CREATE INDEX IF NOT EXISTS timeline_intervals_day ON timeline_intervals (recorded_to, valid_from)",
+        "CREATE INDEX IF NOT EXISTS timeline_intervals_day ON timeline_intervals (recorded_to, valid_to, valid_from)",
+        "CREATE INDEX IF NOT EXISTS timeline_intervals_stage ON timeline_intervals (stage, recorded_to, valid_to)",
+        "CREATE INDEX IF NOT EXISTS timeline_intervals_kind ON timeline_intervals (kind, recorded_to, valid_to)",
         f"CREATE TABLE IF NOT EXISTS timeline_organisations (org TEXT PRIMARY KEY){without_rowid}",
         f"""CREATE TABLE IF NOT EXISTS timeline_policies (
             policy_id TEXT PRIMARY KEY, position BIGINT NOT NULL, event_id TEXT NOT NULL,
@@ -248,12 +250,19 @@ class SqlWriter(TimelineWriter):
             return decode_status(segments[i].status)
         return None
 
-    def statuses_on(self, day: dt.date) -> list[Status]:
+    def orgs_on(self, day: dt.date, scope: Scope | None = None) -> list[str]:
+        clause, params = "", [OPEN, day.isoformat(), day.isoformat()]
+        if scope is not None and scope.stage is not None:
+            clause, params = " AND stage=?", [*params, scope.stage.value]
+        elif scope is not None and scope.kind is not None:
+            clause, params = " AND kind=?", [*params, scope.kind.value]
         found = self.rows(
-            "SELECT status FROM timeline_intervals WHERE recorded_to=? AND valid_from<=? AND valid_to>? ORDER BY org",
-            (OPEN, day.isoformat(), day.isoformat()),
+            "SELECT org FROM timeline_intervals WHERE recorded_to=? AND valid_from<=? AND valid_to>?"
+            + clause
+            + " ORDER BY org",
+            params,
         )
-        return [decode_status(_blob(row[0])) for row in found]
+        return [str(row[0]) for row in found]
 
     def segments_from(self, org: str, day: dt.date) -> list[Segment]:
         return [s for s in self._current(org) if s.valid_to >= day]

@@ -169,3 +169,14 @@ def test_concurrent_writers_on_one_subject_get_conflicts_not_lost_writes(system:
     assert outcomes.count("ok") >= 1
     assert system.store.version("a") == 1 + outcomes.count("ok")
     assert system.store.position() == 1 + outcomes.count("ok")
+
+
+def test_a_batch_may_correct_an_event_appended_earlier_in_it(system: Evolve) -> None:
+    uid = uuid4()
+    system.append(
+        [footprint("a"), footprint("b"), event("EventCorrected", corrects=str(uid), retract=True)],
+        ids=[uuid4(), uid, uuid4()],
+    )
+    assert system.queries.state("a", dt.date(2017, 1, 1)).id == "a"
+    with pytest.raises(NotFound):
+        system.queries.state("b", dt.date(2017, 1, 1))
