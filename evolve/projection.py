@@ -184,10 +184,8 @@ def project(writer: TimelineWriter, record: EventRecord) -> None:
         return
     day = event.effective
     scope = event.scope_or_none
-    if scope is not None and scope.is_broadcast:
-        orgs = writer.orgs_on(day, scope)
-    else:
-        orgs = event.subjects()
+    broadcast = scope is not None and scope.is_broadcast
+    orgs = writer.orgs_on(day, scope) if broadcast else event.subjects()
     refold(writer, [(day, org) for org in orgs], known_from)
 
 

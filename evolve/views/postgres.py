@@ -31,7 +31,7 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
         self.dialect = Dialect("%s", self.datastore.schema)
         for statement in table_statements("BYTEA", ""):
             self.sql_create_statements.append(
-                SQL("SET LOCAL search_path TO {}; ").format(Identifier(self.datastore.schema)) + SQL(statement)  # type: ignore[arg-type]
+                SQL("SET LOCAL search_path TO {}; ").format(Identifier(self.datastore.schema)) + SQL(statement)  # type: ignore[arg-type,unused-ignore]
             )
 
     @contextmanager

@@ -257,8 +257,8 @@ class SqlWriter(TimelineWriter):
         elif scope is not None and scope.kind is not None:
             clause, params = " AND kind=?", [*params, scope.kind.value]
         found = self.rows(
-            "SELECT org FROM timeline_intervals WHERE recorded_to=? AND valid_from<=? AND valid_to>?"
-            + clause
+            "SELECT org FROM timeline_intervals WHERE recorded_to=? AND valid_from<=? AND valid_to>?"  # noqa: S608
+            + clause  # fixed text chosen above; values are bound
             + " ORDER BY org",
             params,
         )
