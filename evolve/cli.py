@@ -391,7 +391,7 @@ def serve(
         out.print("write token: taken from EVOLVE_API_TOKEN")
     else:
         token = secrets.token_urlsafe(32)
-        out.print(f"write token (generated for this run; set EVOLVE_API_TOKEN to choose one): {token}")
+        out.print(f"write token (generated for this run; set EVOLVE_API_TOKEN to choose one): {token}", soft_wrap=True)
     out.print(f"serving on http://{host}:{port}/  (docs: http://{host}:{port}/schema)")
     run(settings, host=host, port=port, token=token)
 
