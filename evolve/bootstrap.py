@@ -7,6 +7,7 @@ methods; nothing else constructs infrastructure.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,8 +24,10 @@ from evolve.records import EventRecord
 from evolve.settings import Settings
 from evolve.store import EventStore
 
+logger = logging.getLogger("evolve.projection")
+
 #: Advisory lock key serialising schema creation across processes.
-SCHEMA_LOCK = 0x65766F6C7666
+SCHEMA_LOCK = 0x65766F6D  # a class apart from the projection's; the key is the schema
 
 
 def _view_class(settings: Settings) -> type[TimelineView]:
@@ -89,11 +92,12 @@ class Evolve:
         except psycopg.Error as exc:
             raise StoreUnavailable(f"cannot connect to {self._safe_url()}: {_first_line(exc)}") from None
         with conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+            key = (SCHEMA_LOCK, env.get("POSTGRES_SCHEMA", "public"))
+            conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", key)
             try:
                 yield
             finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
 
     def _safe_url(self) -> str:
         url = self.settings.database_url
@@ -118,7 +122,12 @@ class Evolve:
         self._inlined = False
         records = self.store.append(events, expected=expected, ids=ids, idempotency_key=idempotency_key, digest=digest)
         if self.project_on_append and not self._inlined:
-            self.catch_up()
+            try:
+                self.catch_up()
+            except Exception:
+                # The append is committed: report it as done. The view lags until
+                # the cause is fixed and `evolve project` (or the next append) catches up.
+                logger.exception("projection failed after a committed append at position %d", records[-1].position)
         return records
 
     def _project_in_transaction(self, cursor: Any, notification_ids: Sequence[int], records: list[EventRecord]) -> None:

@@ -28,6 +28,7 @@ from evolve.types import (
     Pence,
     Population,
     Precision,
+    Quote,
     SeedName,
     Slug,
     Stage,
@@ -44,7 +45,7 @@ class Source(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     title: Title
     url: Url | None = None
     seed: SeedName | None = None
-    quote: Annotated[str, Meta(max_length=2000)] | None = None
+    quote: Quote | None = None
 
     def __post_init__(self) -> None:
         if (self.url is None) == (self.seed is None):

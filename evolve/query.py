@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -22,7 +23,7 @@ from evolve.diff import Diff, merge_sorted, transitions
 from evolve.errors import InvalidEvent, NotFound
 from evolve.records import EventRecord
 from evolve.state import OrganisationState, Status
-from evolve.types import Flag, Kind, Precision, Stage
+from evolve.types import SLUG_PATTERN, Flag, Kind, Precision, Stage
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -103,7 +104,22 @@ def decode_cursor(kind: str, cursor: str | None) -> str | int | None:
         raise InvalidQuery("`cursor` is not a cursor this API issued", "cursor") from None
     if decoded.k != kind:
         raise InvalidQuery("`cursor` belongs to another listing", "cursor")
-    return decoded.a
+    # A well-formed cursor can still be forged: its value must be one this API could have issued.
+    after = decoded.a
+    if kind == "events":
+        valid = isinstance(after, int) and not isinstance(after, bool) and 0 <= after < 2**62
+    else:
+        valid = isinstance(after, str) and re.fullmatch(SLUG_PATTERN, after) is not None
+    if not valid:
+        raise InvalidQuery("`cursor` is not a cursor this API issued", "cursor")
+    return after
+
+
+def _text(value: str | None, name: str) -> str | None:
+    """Free text reaches SQL as a bound value; NUL is the one character no store can hold."""
+    if value is not None and "\x00" in value:
+        raise InvalidQuery(f"`{name}` must not contain a NUL character", name)
+    return value
 
 
 def to_micros(moment: dt.datetime) -> int:
@@ -171,7 +187,7 @@ class Queries:
                 micros,
                 kind=kind.value if kind else None,
                 stage=stage.value if stage else None,
-                text=q,
+                text=_text(q, "q"),
                 after=str(after) if after is not None else None,
                 limit=_check_limit(limit) + 1,
             )
@@ -231,7 +247,7 @@ class Queries:
         with self._reader() as read:
             found = read.records(
                 type_=type,
-                subject=subject,
+                subject=_text(subject, "subject"),
                 from_day=from_day,
                 to_day=to_day,
                 after=int(after or 0),

@@ -31,11 +31,14 @@ Slug = Annotated[
         examples=["frimley-health-and-care"],
     ),
 ]
-Title = Annotated[str, Meta(min_length=1, max_length=500)]
-Text = Annotated[str, Meta(max_length=10_000)]
+#: Text fields refuse NUL: PostgreSQL cannot store it in text, and no document needs it.
+NO_NUL = r"^[^\x00]*$"
+Title = Annotated[str, Meta(min_length=1, max_length=500, pattern=NO_NUL)]
+Text = Annotated[str, Meta(max_length=10_000, pattern=NO_NUL)]
+Quote = Annotated[str, Meta(max_length=2000, pattern=NO_NUL)]
 Url = Annotated[
     str,
-    Meta(pattern=rf"^https?://[^{WHITESPACE}]+(?!\n)$", max_length=2000, examples=["https://www.england.nhs.uk/"]),
+    Meta(pattern=rf"^https?://[^\x00{WHITESPACE}]+(?!\n)$", max_length=2000, examples=["https://www.england.nhs.uk/"]),
 ]
 SeedName = Annotated[
     str,

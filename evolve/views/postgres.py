@@ -21,8 +21,10 @@ from psycopg.sql import SQL, Identifier
 from evolve.projection import TimelineView
 from evolve.views.sql import TABLES, Dialect, SqlReader, SqlWriter, table_statements
 
-#: Arbitrary, fixed key for pg_advisory_xact_lock: "one projector at a time".
-PROJECTION_LOCK = 0x65766F6C7665  # "evolve"
+#: Advisory lock class for "one projector at a time"; the key within it is the schema,
+#: so evolve instances in different schemas of one database never wait for each other.
+PROJECTION_LOCK = 0x65766F6C  # "evol"
+LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
 
 
 class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
@@ -42,7 +44,9 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
                 conn.transaction(),
                 conn.cursor(row_factory=tuple_row) as cursor,
             ):
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTION_LOCK,))
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (PROJECTION_LOCK, self.datastore.schema)
+                )
                 yield SqlWriter(cursor, self.dialect, ("INSERT", "ON CONFLICT DO NOTHING"))
                 self._insert_tracking(cursor, tracking)  # type: ignore[arg-type,unused-ignore]
         except psycopg.IntegrityError as exc:
@@ -59,7 +63,7 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
             conn.transaction(),
             conn.cursor(row_factory=tuple_row) as cursor,
         ):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (PROJECTION_LOCK,))
+            cursor.execute(LOCK, (PROJECTION_LOCK, self.datastore.schema))
             for table in TABLES:
                 cursor.execute(SQL("DELETE FROM {}.{}").format(Identifier(self.datastore.schema), Identifier(table)))
             cursor.execute(
