@@ -19,6 +19,7 @@ from litestar.openapi.spec import Contact, License, Tag
 
 from api import auth, openapi, problems
 from api.controllers import CONTROLLERS
+from api.logging import request_context
 from api.middleware import allow_middleware, etag_middleware
 from evolve.bootstrap import Evolve
 
@@ -75,8 +76,8 @@ def _configure_cors() -> CORSConfig:
     return CORSConfig(
         allow_origins=["*"],
         allow_methods=["GET", "HEAD"],
-        allow_headers=["If-None-Match", "Accept"],
-        expose_headers=["ETag", "X-Subject-Version", "Location", "X-Evolve-Position"],
+        allow_headers=["If-None-Match", "Accept", "X-Request-ID"],
+        expose_headers=["ETag", "X-Subject-Version", "Location", "X-Evolve-Position", "X-Request-ID"],
         allow_credentials=False,
         max_age=600,
     )
@@ -105,4 +106,6 @@ def create_app(system: Evolve, token: str, *, max_body_bytes: int = MAX_BODY_BYT
     )
     app.state.write_token = token
     openapi.refine(app)
+    # Outermost, around Litestar's whole handler: 404s, 405s and CORS refusals get a request id and an access line.
+    app.asgi_handler = request_context(app.asgi_handler)
     return app

@@ -1,6 +1,7 @@
 """ASGI middleware: conditional GETs and a correct ``Allow`` on OPTIONS.
 
 Conditional GETs: a strong ``ETag`` (hash of the body) and ``If-None-Match`` -> 304.
+Streamed responses (no ``Content-Length``: the event stream, CSV) are passed through as they come.
 The middleware buffers the body of a successful GET, hashes it and sets
 ``ETag`` plus ``Cache-Control: no-cache`` (clients may cache but revalidate);
 when the request's ``If-None-Match`` names that tag the body is dropped and
@@ -40,7 +41,9 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
         async def buffered(message: Message) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
-                if message["status"] != 200:
+                # Streamed bodies (no Content-Length: SSE, CSV) pass through unbuffered, without an ETag.
+                streamed = not any(k.lower() == b"content-length" for k, _ in message.get("headers", []))
+                if message["status"] != 200 or streamed:
                     start["passthrough"] = True
                     await send(message)
                 return

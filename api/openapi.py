@@ -103,7 +103,7 @@ def _refine_components(schemas: dict[str, Any]) -> None:
         event["allOf"] = [_PRECISION_RULE]
     schemas["Source"]["oneOf"] = [_present("url", {"type": "string"}), _present("seed", {"type": "string"})]
     schemas["Scope"]["oneOf"] = [
-        _present("organisations", {"type": "array"}),
+        _present("organisations", {"type": "array", "items": {"type": "string"}}),  # items: for client generators
         _present("stage", {"type": "string"}),
         _present("kind", {"type": "string"}),
     ]
@@ -111,7 +111,7 @@ def _refine_components(schemas: dict[str, Any]) -> None:
     for name, field in [("Scope", "organisations"), ("FootprintsMerged", "merged"), ("FootprintDesignated", "members")]:
         _slug_items(schemas[name]["properties"][field], unique=field != "members")
     schemas["EventCorrected"]["oneOf"] = [
-        _present("replacement", {"type": "object"}),
+        _present("replacement", {"not": {"type": "null"}}),  # not `type: object`: client generators choke
         _present("retract", {"const": True}),
     ]
     stages = schemas["Stage"]["enum"]

@@ -236,6 +236,9 @@ def to_problem(exc: Exception) -> ProblemDetailsException:
         return _from_domain(exc)
     if isinstance(exc, HTTPException):
         return _from_http(exc)
+    if isinstance(exc, RecursionError) and "deserializing" in str(exc):
+        # msgspec gives up on JSON nested deeper than it recurses (e.g. 10 000 `[`): the client's fault, not a 500.
+        return _problem(400, "malformed-body", "Malformed request body", "the JSON body is nested too deeply")
     return _from_unexpected(exc)
 
 

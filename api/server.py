@@ -13,6 +13,7 @@ import uvicorn
 from litestar import Litestar
 
 from api.app import create_app
+from api.logging import configure_logging, log_config
 from evolve.bootstrap import Evolve
 from evolve.errors import StoreUnavailable
 from evolve.settings import Settings
@@ -30,9 +31,13 @@ def app_from_env() -> Litestar:
     token = os.environ.get("EVOLVE_API_TOKEN", "")
     if not token:
         raise StoreUnavailable("set EVOLVE_API_TOKEN to the bearer token that authorises writes")
-    return _app(Settings.from_env(), token)
+    app = _app(Settings.from_env(), token)
+    configure_logging()  # after uvicorn's own config: JSON lines, and uvicorn's access log off
+    return app
 
 
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, token: str = "") -> None:
     """Serve the API in this process until interrupted."""
-    uvicorn.run(_app(settings, token), host=host, port=port, log_level="info", access_log=True)
+    app = _app(settings, token)
+    # JSON lines with request ids; evolve.access replaces uvicorn's access log (no query strings, no duplicates).
+    uvicorn.run(app, host=host, port=port, log_config=log_config(), log_level="info", access_log=False)

@@ -13,15 +13,41 @@ from litestar.datastructures import ResponseHeader
 from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
-from api import problems
+from api import changefeed, csv_responses, problems
 from api.auth import SECURITY, require_write_token
 from api.bodies import IF_MATCH_FORMAT, MAX_BATCH, check_media_type, decode_events, parse_if_match, request_digest
+from api.controllers.organisations import NO_NUL
 from api.schemas import AppendedEvents, EventCursor, Limit, System
+from evolve.bootstrap import Evolve
 from evolve.catalogue import EVENT_TYPE_NAMES
+from evolve.export import EVENT_COLUMNS
 from evolve.query import DEFAULT_LIMIT, EventPage
 from evolve.records import EventRecord
 
 EventType = Literal[EVENT_TYPE_NAMES]  # type: ignore[valid-type]
+TypeFilter = Annotated[
+    EventType | None,
+    QueryParameter(name="type", description="Only events of this type.",
+                   examples=[Example(value="AccountableCareSystemsDesignated")]),
+]
+SubjectFilter = Annotated[
+    str | None,
+    QueryParameter(description="Only events touching this organisation, policy or event id.", max_length=100,
+                   pattern=NO_NUL, examples=[Example(value="frimley-health-and-care")]),
+]
+FromFilter = Annotated[
+    dt.date | None,
+    QueryParameter(
+        name="from",
+        description="Only events effective on or after this date (a `from` after `to` is a 400).",
+        examples=[Example(value="2017-01-01")],
+    ),
+]
+ToFilter = Annotated[
+    dt.date | None,
+    QueryParameter(description="Only events effective on or before this date.", examples=[Example(value="2018-12-31")]),
+]
+LIST_DESCRIPTION = "The log's records in order of position, optionally filtered; paginated by cursor."
 
 APPEND_DESCRIPTION = f"""Append one event (a JSON object) or a batch (a JSON array of up to {MAX_BATCH} events).
 
@@ -46,43 +72,45 @@ index and field (e.g. `/2/scope`). The server assigns `id`, `position`, `recorde
 """
 
 
+def _events_csv(
+    system: Evolve,
+    type_: str | None,
+    subject: str | None,
+    from_: dt.date | None,
+    to: dt.date | None,
+    cursor: str | None,
+) -> Response[Any]:
+    def fetch(after: str | None) -> EventPage:
+        return system.queries.events(
+            type=type_, subject=subject, from_day=from_, to_day=to, limit=csv_responses.PAGE_ROWS, cursor=after
+        )
+
+    head = system.store.position()
+    return csv_responses.events_csv(csv_responses.event_rows(fetch, cursor, head))
+
+
 class EventController(Controller):
     path = "/events"
     tags = ["Events"]
 
     @get(operation_id="ListEvents", summary="List events in log order", sync_to_thread=True,
-         responses=problems.responses(400))
+         description=LIST_DESCRIPTION + csv_responses.CSV_NOTE + ", ".join(f"`{c}`" for c in EVENT_COLUMNS) + ".",
+         responses=problems.responses(400), operation_class=csv_responses.with_csv(EVENT_COLUMNS))
     def list_events(
         self,
+        request: Request[Any, Any, Any],
         system: System,
-        type_: Annotated[
-            EventType | None,
-            QueryParameter(name="type", description="Only events of this type.",
-                      examples=[Example(value="AccountableCareSystemsDesignated")]),
-        ] = None,
-        subject: Annotated[
-            str | None,
-            QueryParameter(description="Only events touching this organisation, policy or event id.", max_length=100,
-                      examples=[Example(value="frimley-health-and-care")]),
-        ] = None,
-        from_: Annotated[
-            dt.date | None,
-            QueryParameter(
-                name="from",
-                description="Only events effective on or after this date (a `from` after `to` is a 400).",
-                examples=[Example(value="2017-01-01")],
-            ),
-        ] = None,
-        to: Annotated[
-            dt.date | None,
-            QueryParameter(description="Only events effective on or before this date.",
-                      examples=[Example(value="2018-12-31")]),
-        ] = None,
+        type_: TypeFilter = None,
+        subject: SubjectFilter = None,
+        from_: FromFilter = None,
+        to: ToFilter = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: EventCursor = None,
-    ) -> EventPage:
-        """The log's records in order of position, optionally filtered; paginated by cursor."""
-        return system.queries.events(type=type_, subject=subject, from_day=from_, to_day=to, limit=limit, cursor=cursor)
+    ) -> Response[EventPage]:
+        if csv_responses.wants_csv(request):
+            return _events_csv(system, type_, subject, from_, to, cursor)
+        page = system.queries.events(type=type_, subject=subject, from_day=from_, to_day=to, limit=limit, cursor=cursor)
+        return Response(page, headers={"Vary": "Accept"})
 
     @get("/{event_id:uuid}", operation_id="GetEvent", summary="One event", sync_to_thread=True,
          responses=problems.responses(400, 404))
@@ -127,6 +155,29 @@ class EventController(Controller):
         digest = request_digest(events, batch, expected)
         append = partial(system.append, events, expected=expected, idempotency_key=idempotency_key, digest=digest)
         records = await anyio.to_thread.run_sync(append)
+        changefeed.notify(request.app)
         headers = {"Location": f"/events/{records[0].id}", "X-Evolve-Position": str(records[-1].position)}
         body: EventRecord | AppendedEvents = AppendedEvents(items=records) if batch else records[0]
         return Response(body, status_code=201, headers=headers)
+
+
+class EventCsvController(Controller):
+    """`/events.csv`: the log as CSV, for links and spreadsheets that cannot send `Accept`."""
+
+    path = "/events.csv"
+    tags = ["Events"]
+
+    @get(operation_id="ListEventsCsv", summary="List events in log order, as CSV", sync_to_thread=True,
+         responses=problems.responses(400),
+         operation_class=csv_responses.csv_only(EVENT_COLUMNS, "Every matching event, one CSV row each."))
+    def list_events_csv(
+        self,
+        system: System,
+        type_: TypeFilter = None,
+        subject: SubjectFilter = None,
+        from_: FromFilter = None,
+        to: ToFilter = None,
+    ) -> Response[Any]:
+        """`GET /events` with `Accept: text/csv`: every matching event in log order (up to the log head when the
+        request began), streamed with a header row; no pagination."""
+        return _events_csv(system, type_, subject, from_, to, None)

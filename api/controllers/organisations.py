@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.spec import Example
 from litestar.params import PathParameter, QueryParameter
 
-from api import problems
+from api import csv_responses, problems
 from api.schemas import AsOf, KnownAt, Limit, OrganisationCursor, System, moment
+from evolve.bootstrap import Evolve
+from evolve.export import STATE_COLUMNS
 from evolve.query import DEFAULT_LIMIT, History, OrganisationPage
 from evolve.state import OrganisationState
 from evolve.types import SLUG_PATTERN, Kind, Stage
@@ -24,6 +27,44 @@ OrganisationId = Annotated[
         examples=[Example(summary="Frimley Health and Care", value="frimley-health-and-care")],
     ),
 ]
+#: Free text may hold anything but NUL, which no store can hold (evolve refuses it).
+NO_NUL = r"^[^\x00]*$"
+KindFilter = Annotated[
+    Kind | None,
+    QueryParameter(description="Only organisations of this kind.", examples=[Example(value="health_system")]),
+]
+StageFilter = Annotated[
+    Stage | None,
+    QueryParameter(description="Only health systems at this stage.", examples=[Example(value="acs")]),
+]
+TextFilter = Annotated[
+    str | None,
+    QueryParameter(
+        description="Name or id contains this text (case-insensitive).",
+        max_length=200,
+        pattern=NO_NUL,
+        examples=[Example(value="frimley")],
+    ),
+]
+LIST_DESCRIPTION = """Every organisation that existed on `as_of`, as the log knew it at `known_at`, ordered by id.
+
+Paginated: pass `next_cursor` back as `cursor` for the next page (`null` on the last page)."""
+
+
+def _organisations_csv(
+    system: Evolve,
+    as_of: dt.date | None,
+    known_at: str | None,
+    kind: Kind | None,
+    stage: Stage | None,
+    q: str | None,
+    cursor: str | None,
+) -> Response[Any]:
+    def fetch(known: dt.datetime | None, after: str | None) -> OrganisationPage:
+        page_rows = csv_responses.PAGE_ROWS
+        return system.queries.organisations(as_of, known, kind=kind, stage=stage, q=q, limit=page_rows, cursor=after)
+
+    return csv_responses.organisations_csv(csv_responses.organisation_rows(fetch, moment(known_at), cursor))
 
 
 class OrganisationController(Controller):
@@ -33,40 +74,29 @@ class OrganisationController(Controller):
     @get(
         operation_id="ListOrganisations",
         summary="List organisations on a date",
+        description=LIST_DESCRIPTION + csv_responses.CSV_NOTE + ", ".join(f"`{c}`" for c in STATE_COLUMNS) + ".",
         sync_to_thread=True,
         responses=problems.responses(400),
+        operation_class=csv_responses.with_csv(STATE_COLUMNS),
     )
     def list_organisations(
         self,
+        request: Request[Any, Any, Any],
         system: System,
         as_of: AsOf = None,
         known_at: KnownAt = None,
-        kind: Annotated[
-            Kind | None,
-            QueryParameter(description="Only organisations of this kind.", examples=[Example(value="health_system")]),
-        ] = None,
-        stage: Annotated[
-            Stage | None,
-            QueryParameter(description="Only health systems at this stage.", examples=[Example(value="acs")]),
-        ] = None,
-        q: Annotated[
-            str | None,
-            QueryParameter(
-                description="Name or id contains this text (case-insensitive).",
-                max_length=200,
-                examples=[Example(value="frimley")],
-            ),
-        ] = None,
+        kind: KindFilter = None,
+        stage: StageFilter = None,
+        q: TextFilter = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: OrganisationCursor = None,
-    ) -> OrganisationPage:
-        """Every organisation that existed on `as_of`, as the log knew it at `known_at`, ordered by id.
-
-        Paginated: pass `next_cursor` back as `cursor` for the next page (`null` on the last page).
-        """
-        return system.queries.organisations(
+    ) -> Response[OrganisationPage]:
+        if csv_responses.wants_csv(request):
+            return _organisations_csv(system, as_of, known_at, kind, stage, q, cursor)
+        page = system.queries.organisations(
             as_of, moment(known_at), kind=kind, stage=stage, q=q, limit=limit, cursor=cursor
         )
+        return Response(page, headers={"Vary": "Accept"})
 
     @get(
         "/{org_id:str}",
@@ -106,3 +136,30 @@ class OrganisationController(Controller):
         """The organisation's states over valid time, as intervals `[valid_from, valid_to)` (`valid_to` is `null`
         for the current one), each with the event that began it, as the log knew it at `known_at`."""
         return system.queries.history(org_id, moment(known_at))
+
+
+class OrganisationCsvController(Controller):
+    """`/organisations.csv`: the listing as CSV, for links and spreadsheets that cannot send `Accept`."""
+
+    path = "/organisations.csv"
+    tags = ["Organisations"]
+
+    @get(
+        operation_id="ListOrganisationsCsv",
+        summary="List organisations on a date, as CSV",
+        sync_to_thread=True,
+        responses=problems.responses(400),
+        operation_class=csv_responses.csv_only(STATE_COLUMNS, "Every matching organisation, one CSV row each."),
+    )
+    def list_organisations_csv(
+        self,
+        system: System,
+        as_of: AsOf = None,
+        known_at: KnownAt = None,
+        kind: KindFilter = None,
+        stage: StageFilter = None,
+        q: TextFilter = None,
+    ) -> Response[Any]:
+        """`GET /organisations` with `Accept: text/csv`: every matching organisation on `as_of` (as known at
+        `known_at`), ordered by id, streamed with a header row; no pagination."""
+        return _organisations_csv(system, as_of, known_at, kind, stage, q, None)
