@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from evolve.bootstrap import Evolve
 from evolve.cli import import_events
 from evolve.settings import Settings
 from tests.api.conftest import curated, curated_app, curated_system
+from tests.ports import free_port
 
 __all__ = ["curated", "curated_app", "curated_system"]
 
@@ -46,13 +46,6 @@ def leader(org: str, name: str, effective: str = "2019-01-01") -> dict[str, Any]
         "organisation": org,
         "leader": name,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

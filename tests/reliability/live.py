@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import httpx
 from evolve.bootstrap import Evolve
 from evolve.settings import Settings
 from evolve.views.sql import TABLES
+from tests.ports import free_port
 
 TOKEN = "reliability-write-token-5f1c9a7e"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -34,13 +34,6 @@ REPORT: list[str] = []
 def report(line: str) -> None:
     REPORT.append(line)
     print(line, file=sys.stderr)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def footprint(org: str, effective: str = "2016-03-15") -> dict[str, Any]:
@@ -96,8 +89,18 @@ class LiveServer:
             env = {**os.environ, "EVOLVE_DATABASE_URL": self.url, "EVOLVE_API_TOKEN": TOKEN}
             with self.stdout_path.open("ab") as out, self.stderr_path.open("ab") as err:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "evolve.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                     "--events", events],
+                    [
+                        sys.executable,
+                        "-m",
+                        "evolve.cli",
+                        "serve",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(self.port),
+                        "--events",
+                        events,
+                    ],
                     env=env,
                     stdout=out,
                     stderr=err,
