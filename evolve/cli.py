@@ -138,13 +138,8 @@ def project(system: Evolve, label: str, rebuild: bool = False) -> int:
         task = bar.add_task(label, total=total)
         if rebuild:
             return system.rebuild(progress=lambda n: bar.advance(task, n))
-        bar.update(task, completed=_projected_entries(system))
+        bar.update(task, completed=system.queries.projected_entries())
         return system.catch_up(progress=lambda n: bar.advance(task, n))
-
-
-def _projected_entries(system: Evolve) -> int:
-    with system.view.reader() as read:
-        return int(read.rows("SELECT COUNT(*) FROM timeline_entries")[0][0])
 
 
 @app.command("import")
@@ -228,13 +223,7 @@ def list_(
     """List organisations as of a date, with optional filters."""
     with opened(db) as system:
         day, moment = parse_day(as_of, "--as-of"), parse_moment(known_at, "--known-at")
-        items = [
-            s
-            for s in system.queries.all_states(day, moment)
-            if (stage is None or s.stage == stage)
-            and (kind is None or s.kind == kind)
-            and (q is None or q.lower() in s.name.lower() or q.lower() in s.id)
-        ]
+        items = list(system.queries.all_states(day, moment, kind=kind, stage=stage, q=q))
     if json:
         out.print(msgspec.json.encode(items).decode(), markup=False, soft_wrap=True)
         return

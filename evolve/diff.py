@@ -14,6 +14,7 @@ from enum import Enum
 import msgspec
 
 from evolve.state import Status
+from evolve.types import END_OF_TIME
 
 Value = str | bool | int | list[str] | None
 
@@ -103,7 +104,12 @@ def transitions(
         if start < valid_from <= end:
             out.append(_transition(org, previous, status, valid_from, status.last_event_id))
         previous, previous_end = status, valid_to
-    if previous is not None and previous_end is not None and previous_end.year != 9999 and start < previous_end <= end:
+    if (
+        previous is not None
+        and previous_end is not None
+        and previous_end != END_OF_TIME
+        and start < previous_end <= end
+    ):
         out.append(_transition(org, previous, None, previous_end, None))
     return [t for t in out if t.changes]
 

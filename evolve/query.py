@@ -23,7 +23,7 @@ from evolve.diff import Diff, merge_sorted, transitions
 from evolve.errors import InvalidEvent, NotFound
 from evolve.records import EventRecord
 from evolve.state import OrganisationState, Status
-from evolve.types import SLUG_PATTERN, Flag, Kind, Precision, Stage
+from evolve.types import END_OF_TIME, SLUG_PATTERN, Flag, Kind, Precision, Stage
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -196,12 +196,30 @@ class Queries:
         return OrganisationPage(items, encode_cursor("organisations", items[-1].id) if more else None)
 
     def all_states(
-        self, as_of: dt.date | None = None, known_at: dt.datetime | None = None
+        self,
+        as_of: dt.date | None = None,
+        known_at: dt.datetime | None = None,
+        *,
+        kind: Kind | None = None,
+        stage: Stage | None = None,
+        q: str | None = None,
     ) -> Iterator[OrganisationState]:
+        """Every organisation (matching the filters of `organisations`), unpaginated."""
         with self._reader() as read:
             day, known, micros = self._coordinates(read, as_of, known_at)
-            found = read.states(day, micros)
+            found = read.states(
+                day,
+                micros,
+                kind=kind.value if kind else None,
+                stage=stage.value if stage else None,
+                text=_text(q, "q"),
+            )
         return (_with_coordinates(s, day, known) for s in found)
+
+    def projected_entries(self) -> int:
+        """How many log entries the view holds."""
+        with self._reader() as read:
+            return int(read.entry_count())
 
     def history(self, org: str, known_at: dt.datetime | None = None) -> History:
         with self._reader() as read:
@@ -210,7 +228,7 @@ class Queries:
             if not rows and not read.known_organisation(org):
                 raise NotFound(f"no organisation {org!r}")
         items = [
-            Interval(valid_from=a, valid_to=None if b.year == 9999 else b, state=s, event_id=s.last_event_id)
+            Interval(valid_from=a, valid_to=None if b == END_OF_TIME else b, state=s, event_id=s.last_event_id)
             for a, b, s in rows
         ]
         return History(id=org, known_at=known, items=items)

@@ -200,9 +200,7 @@ class SqlWriter(TimelineWriter):
         orgs = current.subjects()
         day = current.effective.isoformat()
         for org in orgs:
-            if org not in self._before:
-                found = self.rows("SELECT MAX(effective) FROM timeline_touches WHERE org=?", (org,))
-                self._before[org] = found[0][0]
+            self._load_before(org)
             self._added.setdefault(org, []).append(TimelineEvent(current.effective, position, event_id, current))
         self.insert_ignore("timeline_touches (org, effective, position)", "(?,?,?)", [(o, day, position) for o in orgs])
         new = [o for o in orgs if o not in self._orgs]
@@ -268,15 +266,20 @@ class SqlWriter(TimelineWriter):
         return [s for s in self._current(org) if s.valid_to >= day]
 
     def timeline_events(self, org: str, day: dt.date) -> list[TimelineEvent]:
-        if org not in self._before and org not in self._added:
-            found = self.rows("SELECT MAX(effective) FROM timeline_touches WHERE org=?", (org,))
-            self._before[org] = found[0][0]
+        if org not in self._added:
+            self._load_before(org)
         before = self._before.get(org, "")
         if org in self._before and (before is None or before < day.isoformat()):
             # Nothing recorded before this transaction reaches `day`: memory suffices.
             explicit = [e for e in self._added.get(org, []) if e.effective >= day]
             return sorted([*explicit, *(b for b in self._all_broadcasts() if b.effective >= day)])
         return self._timeline_events_from_db(org, day)
+
+    def _load_before(self, org: str) -> None:
+        """Remember `org`'s latest touch date as it stood before this transaction added any."""
+        if org not in self._before:
+            found = self.rows("SELECT MAX(effective) FROM timeline_touches WHERE org=?", (org,))
+            self._before[org] = found[0][0]
 
     def _all_broadcasts(self) -> list[TimelineEvent]:
         if self._broadcasts is None:
@@ -479,6 +482,9 @@ class SqlReader:
             (org, day.isoformat(), known),
         )
         return str(found[0][0]) if found else None
+
+    def entry_count(self) -> int:
+        return int(self.rows("SELECT COUNT(*) FROM timeline_entries")[0][0])
 
     def latest_known(self) -> int | None:
         """Record time (µs) of the newest projected entry, or None for an empty log."""
