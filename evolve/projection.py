@@ -52,12 +52,21 @@ MAX_RACES = 20
 
 
 class Segment(NamedTuple):
-    """One current-knowledge interval of an organisation's timeline."""
+    """One current-knowledge interval of an organisation's timeline.
+
+    `status` is the stored encoding (what rows are compared by); `state` the
+    decoded value when the writer already has it, so a timeline extended
+    event by event is never re-decoded.
+    """
 
     valid_from: dt.date
     valid_to: dt.date
     recorded_from: int
     status: bytes
+    state: Status | None = None
+
+    def decoded(self) -> Status:
+        return self.state if self.state is not None else decode_status(self.status)
 
 
 class TimelineEvent(NamedTuple):
@@ -134,6 +143,10 @@ class TimelineWriter(ABC):
     @abstractmethod
     def refresh_policy(self, policy_id: str) -> None:
         """Recompute the policy view row for `policy_id` from its current events."""
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Write whatever the writer still buffers; called before the transaction commits."""
 
 
 class TimelineView(TrackingRecorder, ABC):

@@ -185,12 +185,13 @@ class EventStore(Application[UUID]):
 
         pending: list[Any] = []
         records: list[EventRecord] = []
+        by_id: dict[UUID, EventRecord] = {}  # this batch's records, for corrections within it
         now = self._next_timestamp()
         for index, (event, event_id) in enumerate(zip(events, event_ids, strict=True)):
             pointer = f"/{index}" if len(events) > 1 else ""
             if head_of(event_id)[0] != 0:
                 raise InvalidEvent(f"event id {event_id} is already in the log", pointer)
-            subjects = self._validate(event, created, head_of, pointer, {r.id: r for r in records})
+            subjects = self._validate(event, created, head_of, pointer, by_id)
             position += 1
             recorded_at = now + dt.timedelta(microseconds=index)
             entry_hash = chain_hash(previous_hash, event_id, position, _timestamp_text(recorded_at), event)
@@ -233,16 +234,16 @@ class EventStore(Application[UUID]):
                     )
                 )
                 heads[stream] = (version + 1, new_kind)
-            records.append(
-                EventRecord(
-                    id=event_id,
-                    position=position,
-                    recorded_at=recorded_at,
-                    subjects=subjects,
-                    hash=entry_hash,
-                    event=event,
-                )
+            record = EventRecord(
+                id=event_id,
+                position=position,
+                recorded_at=recorded_at,
+                subjects=subjects,
+                hash=entry_hash,
+                event=event,
             )
+            records.append(record)
+            by_id[event_id] = record
         if idempotency_key is not None:
             pending.append(
                 Request.Accepted(

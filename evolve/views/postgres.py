@@ -47,7 +47,9 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
                 cursor.execute(
                     "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (PROJECTION_LOCK, self.datastore.schema)
                 )
-                yield SqlWriter(cursor, self.dialect, ("INSERT", "ON CONFLICT DO NOTHING"))
+                writer = SqlWriter(cursor, self.dialect, ("INSERT", "ON CONFLICT DO NOTHING"))
+                yield writer
+                writer.flush()
                 self._insert_tracking(cursor, tracking)  # type: ignore[arg-type,unused-ignore]
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc

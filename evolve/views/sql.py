@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from evolve.catalogue import BaseEvent, Correctable, PolicyPublished, Scope
-from evolve.projection import Entry, Segment, TimelineEvent, TimelineWriter, decode_status
+from evolve.projection import ONE_DAY, Entry, Segment, TimelineEvent, TimelineWriter, decode_status
 from evolve.records import EventRecord
 from evolve.state import Status
 from evolve.types import END_OF_TIME
@@ -117,20 +117,37 @@ SQLITE = Dialect()
 
 
 class SqlWriter(TimelineWriter):
-    """The projection's writes and reads inside one open transaction."""
+    """The projection's writes and reads inside one open transaction.
+
+    Writes are buffered and sent with one ``executemany`` per table when the
+    transaction ends (:meth:`flush`), or earlier when a read needs the rows
+    in the database: a transaction of thousands of entries costs a handful of
+    statements, not several per entry. Reads are cached for the transaction's
+    life (a writer never outlives it), and only the part of a timeline that
+    an event can change is read: its tail from the event's date on.
+    """
 
     def __init__(self, cursor: Any, dialect: Dialect, ignore_conflict: tuple[str, str]) -> None:
         self.c = cursor
         self.sql = dialect
         self._insert_prefix, self._insert_suffix = ignore_conflict
         self._known: int | None = None
-        # Caches valid for this transaction only (a writer never outlives it),
-        # so the common case, an event at the end of a timeline, reads nothing:
-        self._segments: dict[str, list[Segment]] = {}  # current rows per organisation
+        # Read caches. `_tails[org] = (floor, rows)`: every current row of `org`
+        # with valid_to >= floor, by valid_from; `_broadcasts` likewise by date.
+        self._tails: dict[str, tuple[dt.date, list[Segment]]] = {}
         self._before: dict[str, str | None] = {}  # latest touch date per org before this transaction
         self._added: dict[str, list[TimelineEvent]] = {}  # touches added in this transaction
-        self._broadcasts: list[TimelineEvent] | None = None
+        self._broadcasts: tuple[dt.date, list[TimelineEvent]] | None = None
         self._orgs: set[str] = set()
+        # Write buffers, in flush order.
+        self._entries: list[tuple[Any, ...]] = []
+        self._subjects: list[tuple[str, int]] = []
+        self._touches: list[tuple[str, str, int]] = []
+        self._new_orgs: list[tuple[str]] = []
+        self._unflushed_broadcasts: list[TimelineEvent] = []
+        self._deletes: list[tuple[str, str, int]] = []
+        self._closes: list[tuple[int, str, str, int]] = []
+        self._inserts: dict[tuple[str, dt.date, int], list[Any]] = {}
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self.c.execute(self.sql(statement), params)
@@ -146,6 +163,31 @@ class SqlWriter(TimelineWriter):
     def insert_ignore(self, table_and_columns: str, values: str, rows: Sequence[Sequence[Any]]) -> None:
         self.executemany(f"{self._insert_prefix} INTO {table_and_columns} VALUES {values} {self._insert_suffix}", rows)
 
+    def flush(self) -> None:
+        self.executemany(
+            "INSERT INTO timeline_entries (position, event_id, type, effective, recorded_at, known_from, record, "
+            "current, fold_effective, broadcast, policy_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            self._entries,
+        )
+        self.insert_ignore("timeline_subjects (subject, position)", "(?,?)", self._subjects)
+        self.insert_ignore("timeline_touches (org, effective, position)", "(?,?,?)", self._touches)
+        self.insert_ignore("timeline_organisations (org)", "(?)", self._new_orgs)
+        self.executemany(
+            "DELETE FROM timeline_intervals WHERE org=? AND valid_from=? AND recorded_from=?", self._deletes
+        )
+        self.executemany(
+            "UPDATE timeline_intervals SET recorded_to=? WHERE org=? AND valid_from=? AND recorded_from=?", self._closes
+        )
+        self.executemany(
+            "INSERT INTO timeline_intervals (org, valid_from, valid_to, recorded_from, recorded_to, kind, stage, "
+            "name, event_id, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            list(self._inserts.values()),
+        )
+        for buffer in (self._entries, self._subjects, self._touches, self._new_orgs, self._deletes, self._closes):
+            buffer.clear()
+        self._unflushed_broadcasts.clear()
+        self._inserts.clear()
+
     # ---- TimelineWriter --------------------------------------------------------
 
     def last_known_from(self) -> int:
@@ -158,9 +200,7 @@ class SqlWriter(TimelineWriter):
     def add_entry(self, record: EventRecord, known_from: int, current: BaseEvent | None) -> None:
         self._known = known_from
         event = record.event
-        self.execute(
-            "INSERT INTO timeline_entries (position, event_id, type, effective, recorded_at, known_from, record, "
-            "current, fold_effective, broadcast, policy_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        self._entries.append(
             (
                 record.position,
                 str(record.id),
@@ -170,11 +210,9 @@ class SqlWriter(TimelineWriter):
                 known_from,
                 _encode(record),
                 *self._current_columns(current, event.effective),
-            ),
+            )
         )
-        self.insert_ignore(
-            "timeline_subjects (subject, position)", "(?,?)", [(s, record.position) for s in record.subjects]
-        )
+        self._subjects.extend((s, record.position) for s in record.subjects)
         if current is not None:
             self._touch(record.position, current, str(record.id))
 
@@ -192,22 +230,24 @@ class SqlWriter(TimelineWriter):
     def _touch(self, position: int, current: BaseEvent, event_id: str) -> None:
         if isinstance(current, PolicyPublished):
             return
+        item = TimelineEvent(current.effective, position, event_id, current)
         scope = current.scope_or_none
         if scope is not None and scope.is_broadcast:
-            if self._broadcasts is not None:
-                self._broadcasts.append(TimelineEvent(current.effective, position, event_id, current))
+            self._unflushed_broadcasts.append(item)
+            if self._broadcasts is not None and item.effective >= self._broadcasts[0]:
+                self._broadcasts[1].append(item)
             return
-        orgs = current.subjects()
         day = current.effective.isoformat()
-        for org in orgs:
+        for org in current.subjects():
             self._load_before(org)
-            self._added.setdefault(org, []).append(TimelineEvent(current.effective, position, event_id, current))
-        self.insert_ignore("timeline_touches (org, effective, position)", "(?,?,?)", [(o, day, position) for o in orgs])
-        new = [o for o in orgs if o not in self._orgs]
-        self.insert_ignore("timeline_organisations (org)", "(?)", [(o,) for o in new])
-        self._orgs.update(new)
+            self._added.setdefault(org, []).append(item)
+            self._touches.append((org, day, position))
+            if org not in self._orgs:
+                self._orgs.add(org)
+                self._new_orgs.append((org,))
 
     def entry(self, event_id: str) -> Entry | None:
+        self.flush()
         found = self.rows(
             "SELECT position, fold_effective, current FROM timeline_entries WHERE event_id=?", (event_id,)
         )
@@ -217,7 +257,8 @@ class SqlWriter(TimelineWriter):
         return Entry(position, _day(effective), _decode_correctable(_blob(current)) if current is not None else None)
 
     def set_current(self, position: int, current: BaseEvent | None) -> None:
-        found = self.rows("SELECT fold_effective FROM timeline_entries WHERE position=?", (position,))
+        self.flush()
+        found = self.rows("SELECT fold_effective, event_id FROM timeline_entries WHERE position=?", (position,))
         self.execute(
             "UPDATE timeline_entries SET current=?, fold_effective=?, broadcast=?, policy_id=? WHERE position=?",
             (*self._current_columns(current, _day(found[0][0])), position),
@@ -228,27 +269,48 @@ class SqlWriter(TimelineWriter):
         self._added.clear()
         self._broadcasts = None
         if current is not None:
-            event_id = self.rows("SELECT event_id FROM timeline_entries WHERE position=?", (position,))[0][0]
-            self._touch(position, current, str(event_id))
+            self._touch(position, current, str(found[0][1]))
 
-    def _current(self, org: str) -> list[Segment]:
-        if org not in self._segments:
-            found = self.rows(
-                "SELECT valid_from, valid_to, recorded_from, status FROM timeline_intervals "
-                "WHERE org=? AND recorded_to=? ORDER BY valid_from",
-                (org, OPEN),
-            )
-            self._segments[org] = [Segment(_day(a), _day(b), int(r), _blob(s)) for a, b, r, s in found]
-        return self._segments[org]
+    def _cached_tail(self, org: str, day: dt.date) -> list[Segment]:
+        """The cached list of `org`'s current rows, holding at least those ending on or after `day`.
+
+        Rows ending before the cached floor were never changed by this
+        transaction (it only changes rows it has read), so extending the
+        cache downwards reads just those from the database.
+        """
+        cached = self._tails.get(org)
+        if cached is not None and cached[0] <= day:
+            return cached[1]
+        statement = (
+            "SELECT valid_from, valid_to, recorded_from, status FROM timeline_intervals "
+            "WHERE org=? AND recorded_to=? AND valid_to>=?"
+        )
+        params: list[Any] = [org, OPEN, day.isoformat()]
+        if cached is not None:
+            statement += " AND valid_to<?"
+            params.append(cached[0].isoformat())
+        found = self.rows(statement + " ORDER BY valid_from", params)
+        segments = [Segment(_day(a), _day(b), int(r), _blob(s)) for a, b, r, s in found]
+        if cached is not None:
+            segments += cached[1]
+        self._tails[org] = (day, segments)
+        return segments
+
+    def _tail(self, org: str, day: dt.date) -> list[Segment]:
+        """`org`'s current rows ending on or after `day`, by valid_from (current rows never overlap)."""
+        segments = self._cached_tail(org, day)
+        if segments and segments[0].valid_to < day:
+            return segments[bisect.bisect_left(segments, day, key=lambda s: s.valid_to) :]
+        return segments
 
     def status_on(self, org: str, day: dt.date) -> Status | None:
-        segments = self._current(org)
-        i = bisect.bisect_right(segments, day, key=lambda s: s.valid_from) - 1
-        if i >= 0 and segments[i].valid_to > day:
-            return decode_status(segments[i].status)
+        segments = self._tail(org, day + ONE_DAY)
+        if segments and segments[0].valid_from <= day:
+            return segments[0].decoded()
         return None
 
     def orgs_on(self, day: dt.date, scope: Scope | None = None) -> list[str]:
+        self.flush()
         clause, params = "", [OPEN, day.isoformat(), day.isoformat()]
         if scope is not None and scope.stage is not None:
             clause, params = " AND stage=?", [*params, scope.stage.value]
@@ -263,17 +325,19 @@ class SqlWriter(TimelineWriter):
         return [str(row[0]) for row in found]
 
     def segments_from(self, org: str, day: dt.date) -> list[Segment]:
-        return [s for s in self._current(org) if s.valid_to >= day]
+        return list(self._tail(org, day))
 
     def timeline_events(self, org: str, day: dt.date) -> list[TimelineEvent]:
-        if org not in self._added:
-            self._load_before(org)
-        before = self._before.get(org, "")
-        if org in self._before and (before is None or before < day.isoformat()):
-            # Nothing recorded before this transaction reaches `day`: memory suffices.
-            explicit = [e for e in self._added.get(org, []) if e.effective >= day]
-            return sorted([*explicit, *(b for b in self._all_broadcasts() if b.effective >= day)])
-        return self._timeline_events_from_db(org, day)
+        self._load_before(org)
+        before = self._before[org]
+        added = [e for e in self._added.get(org, ()) if e.effective >= day]
+        found = [*added, *self._broadcasts_from(day)]
+        if before is not None and before >= day.isoformat():
+            # Entries recorded before this transaction reach `day`: read them (the
+            # database may also hold this transaction's flushed ones, kept once).
+            seen = {e.position for e in added}
+            found += [e for e in self._stored_touches(org, day) if e.position not in seen]
+        return sorted(found)
 
     def _load_before(self, org: str) -> None:
         """Remember `org`'s latest touch date as it stood before this transaction added any."""
@@ -281,26 +345,32 @@ class SqlWriter(TimelineWriter):
             found = self.rows("SELECT MAX(effective) FROM timeline_touches WHERE org=?", (org,))
             self._before[org] = found[0][0]
 
-    def _all_broadcasts(self) -> list[TimelineEvent]:
-        if self._broadcasts is None:
-            found = self.rows(
-                "SELECT fold_effective, position, event_id, current FROM timeline_entries WHERE broadcast = 1 "
-                "ORDER BY fold_effective, position"
+    def _broadcasts_from(self, day: dt.date) -> list[TimelineEvent]:
+        """Broadcasts effective on or after `day`, cached like the tails."""
+        cached = self._broadcasts
+        if cached is None or day < cached[0]:
+            statement = (
+                "SELECT fold_effective, position, event_id, current FROM timeline_entries "
+                "WHERE broadcast = 1 AND fold_effective>=?"
             )
-            self._broadcasts = [
+            params = [day.isoformat()]
+            if cached is not None:
+                statement += " AND fold_effective<?"
+                params.append(cached[0].isoformat())
+            found = [
                 TimelineEvent(_day(effective), int(position), event_id, _decode_correctable(_blob(current)))
-                for effective, position, event_id, current in found
+                for effective, position, event_id, current in self.rows(statement, params)
             ]
-        return self._broadcasts
+            upper = cached[0] if cached is not None else END_OF_TIME
+            found += [b for b in self._unflushed_broadcasts if day <= b.effective < upper]
+            cached = self._broadcasts = (day, found + (cached[1] if cached is not None else []))
+        return [b for b in cached[1] if b.effective >= day]
 
-    def _timeline_events_from_db(self, org: str, day: dt.date) -> list[TimelineEvent]:
+    def _stored_touches(self, org: str, day: dt.date) -> list[TimelineEvent]:
         found = self.rows(
             "SELECT e.fold_effective, e.position, e.event_id, e.current FROM timeline_touches t "
-            "JOIN timeline_entries e ON e.position = t.position WHERE t.org=? AND t.effective>=? "
-            "UNION ALL SELECT fold_effective, position, event_id, current FROM timeline_entries "
-            "WHERE broadcast = 1 AND fold_effective>=? "
-            "ORDER BY 1, 2",
-            (org, day.isoformat(), day.isoformat()),
+            "JOIN timeline_entries e ON e.position = t.position WHERE t.org=? AND t.effective>=?",
+            (org, day.isoformat()),
         )
         return [
             TimelineEvent(_day(effective), int(position), event_id, _decode_correctable(_blob(current)))
@@ -308,38 +378,42 @@ class SqlWriter(TimelineWriter):
         ]
 
     def close_segment(self, org: str, segment: Segment, known_from: int) -> None:
-        self._current(org).remove(segment)
-        key = (org, segment.valid_from.isoformat(), segment.recorded_from)
-        if segment.recorded_from == known_from:
-            self.execute("DELETE FROM timeline_intervals WHERE org=? AND valid_from=? AND recorded_from=?", key)
+        self._cached_tail(org, segment.valid_to).remove(segment)
+        key = (org, segment.valid_from, segment.recorded_from)
+        row = self._inserts.get(key)
+        if row is not None:  # written by this transaction, not yet in the database
+            if segment.recorded_from == known_from:
+                del self._inserts[key]
+            else:
+                row[4] = known_from
+        elif segment.recorded_from == known_from:
+            self._deletes.append((org, segment.valid_from.isoformat(), segment.recorded_from))
         else:
-            self.execute(
-                "UPDATE timeline_intervals SET recorded_to=? WHERE org=? AND valid_from=? AND recorded_from=?",
-                (known_from, *key),
-            )
+            self._closes.append((known_from, org, segment.valid_from.isoformat(), segment.recorded_from))
 
     def insert_segment(
         self, org: str, valid_from: dt.date, valid_to: dt.date, known_from: int, status: Status, data: bytes
     ) -> None:
-        bisect.insort(self._current(org), Segment(valid_from, valid_to, known_from, data), key=lambda s: s.valid_from)
-        self.execute(
-            "INSERT INTO timeline_intervals (org, valid_from, valid_to, recorded_from, recorded_to, kind, stage, "
-            "name, event_id, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                org,
-                valid_from.isoformat(),
-                valid_to.isoformat(),
-                known_from,
-                OPEN,
-                status.kind.value,
-                status.stage.value if status.stage is not None else None,
-                status.name,
-                status.last_event_id,
-                data,
-            ),
+        bisect.insort(
+            self._cached_tail(org, valid_to),
+            Segment(valid_from, valid_to, known_from, data, status),
+            key=lambda s: s.valid_from,
         )
+        self._inserts[(org, valid_from, known_from)] = [
+            org,
+            valid_from.isoformat(),
+            valid_to.isoformat(),
+            known_from,
+            OPEN,
+            status.kind.value,
+            status.stage.value if status.stage is not None else None,
+            status.name,
+            status.last_event_id,
+            data,
+        ]
 
     def refresh_policy(self, policy_id: str) -> None:
+        self.flush()
         self.execute("DELETE FROM timeline_policies WHERE policy_id=?", (policy_id,))
         found = self.rows(
             "SELECT position, event_id, fold_effective, current FROM timeline_entries "

@@ -51,7 +51,9 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             cursor = connection.cursor()
             try:
                 cursor.execute("BEGIN IMMEDIATE")
-                yield _writer(cursor)
+                writer = _writer(cursor)
+                yield writer
+                writer.flush()
                 self._insert_tracking(cursor, tracking)
                 connection.commit()
             except sqlite3.IntegrityError as exc:
@@ -84,6 +86,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             writer = _writer(cursor)
             for record in records:
                 project(writer, record)
+            writer.flush()
             self._insert_tracking(cursor, Tracking(app, notification_ids[-1]))
         except Exception:
             cursor.execute("ROLLBACK TO inline_projection")
