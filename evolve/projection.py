@@ -33,12 +33,11 @@ from contextlib import AbstractContextManager
 from functools import singledispatchmethod
 from typing import Any, NamedTuple
 
-import msgspec
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
-from evolve import fold
+from evolve import codec, fold
 from evolve.catalogue import BaseEvent, EventCorrected, FootprintsMerged, PolicyPublished, Scope
 from evolve.domain import Log
 from evolve.records import EventRecord
@@ -54,19 +53,17 @@ MAX_RACES = 20
 class Segment(NamedTuple):
     """One current-knowledge interval of an organisation's timeline.
 
-    `status` is the stored encoding (what rows are compared by); `state` the
-    decoded value when the writer already has it, so a timeline extended
-    event by event is never re-decoded.
+    `status` and `lists` are the stored encoding (see :mod:`evolve.codec`),
+    what rows are compared by; `state` is the decoded value, kept so that a
+    timeline extended event by event is never decoded again.
     """
 
     valid_from: dt.date
     valid_to: dt.date
     recorded_from: int
     status: bytes
-    state: Status | None = None
-
-    def decoded(self) -> Status:
-        return self.state if self.state is not None else decode_status(self.status)
+    lists: str | None
+    state: Status
 
 
 class TimelineEvent(NamedTuple):
@@ -80,18 +77,6 @@ class Entry(NamedTuple):
     position: int
     effective: dt.date
     current: BaseEvent | None
-
-
-def encode_status(status: Status) -> bytes:
-    return _encoder.encode(status)
-
-
-def decode_status(data: bytes) -> Status:
-    return _status_decoder.decode(data)
-
-
-_encoder = msgspec.json.Encoder()
-_status_decoder = msgspec.json.Decoder(Status)
 
 
 class TimelineWriter(ABC):
@@ -136,7 +121,7 @@ class TimelineWriter(ABC):
 
     @abstractmethod
     def insert_segment(
-        self, org: str, valid_from: dt.date, valid_to: dt.date, known_from: int, status: Status, data: bytes
+        self, org: str, valid_from: dt.date, valid_to: dt.date, known_from: int, status: Status, data: codec.Encoded
     ) -> None:
         """Add a current row."""
 
@@ -279,17 +264,20 @@ def _rewrite(
         if status is not None:
             until = starts[i + 1][0] if i + 1 < len(starts) else END_OF_TIME
             wanted.append((day, until, status))
-    encoded = {(a, b, encode_status(s)): s for a, b, s in wanted}
+    encoded: dict[tuple[dt.date, dt.date, bytes, str | None], tuple[Status, codec.Encoded]] = {}
+    for a, b, s in wanted:
+        data = codec.encode(s)
+        encoded[(a, b, data.scalar, data.lists)] = (s, data)
     old = writer.segments_from(org, start)
-    old_keys = {(s.valid_from, s.valid_to, s.status) for s in old}
+    old_keys = {(s.valid_from, s.valid_to, s.status, s.lists) for s in old}
     changed = False
     for segment in old:
-        if (segment.valid_from, segment.valid_to, segment.status) not in encoded:
+        if (segment.valid_from, segment.valid_to, segment.status, segment.lists) not in encoded:
             writer.close_segment(org, segment, known_from)
             changed = True
-    for (valid_from, valid_to, data), status in encoded.items():
-        if (valid_from, valid_to, data) not in old_keys:
-            writer.insert_segment(org, valid_from, valid_to, known_from, status, data)
+    for key, (status, data) in encoded.items():
+        if key not in old_keys:
+            writer.insert_segment(org, key[0], key[1], known_from, status, data)
             changed = True
     return changed
 

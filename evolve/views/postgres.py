@@ -30,7 +30,7 @@ LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
 class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.dialect = Dialect("%s", self.datastore.schema)
+        self.dialect = Dialect("%s", self.datastore.schema, copy=True)
         for statement in table_statements("BYTEA", ""):
             self.sql_create_statements.append(
                 SQL("SET LOCAL search_path TO {}; ").format(Identifier(self.datastore.schema)) + SQL(statement)  # type: ignore[arg-type,unused-ignore]

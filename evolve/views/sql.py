@@ -13,8 +13,9 @@ from typing import Any
 
 import msgspec
 
+from evolve import codec
 from evolve.catalogue import BaseEvent, Correctable, PolicyPublished, Scope
-from evolve.projection import ONE_DAY, Entry, Segment, TimelineEvent, TimelineWriter, decode_status
+from evolve.projection import ONE_DAY, Entry, Segment, TimelineEvent, TimelineWriter
 from evolve.records import EventRecord
 from evolve.state import Status
 from evolve.types import END_OF_TIME
@@ -63,7 +64,9 @@ def table_statements(blob: str, without_rowid: str) -> list[str]:
             name TEXT NOT NULL,
             event_id TEXT NOT NULL,
             status {blob} NOT NULL,
+            lists TEXT,
             PRIMARY KEY (org, valid_from, recorded_from))""",
+        f"CREATE TABLE IF NOT EXISTS timeline_lists (hash TEXT PRIMARY KEY, data {blob} NOT NULL)",
         "CREATE INDEX IF NOT EXISTS timeline_intervals_current ON timeline_intervals (org, recorded_to, valid_to)",
         "CREATE INDEX IF NOT EXISTS timeline_intervals_day ON timeline_intervals (recorded_to, valid_to, valid_from)",
         "CREATE INDEX IF NOT EXISTS timeline_intervals_stage ON timeline_intervals (stage, recorded_to, valid_to)",
@@ -80,6 +83,7 @@ TABLES = (
     "timeline_subjects",
     "timeline_touches",
     "timeline_intervals",
+    "timeline_lists",
     "timeline_organisations",
     "timeline_policies",
 )
@@ -93,12 +97,25 @@ def _blob(value: Any) -> bytes:
     return bytes(value)
 
 
-class Dialect:
-    """How statements written for SQLite are adapted: placeholders, schema."""
+#: Interval rows with their lists (see :mod:`evolve.codec`).
+JOINED = "FROM timeline_intervals LEFT JOIN timeline_lists ON hash = lists"
 
-    def __init__(self, placeholder: str = "?", schema: str | None = None) -> None:
+
+def _status(scalar: Any, lists: Any) -> Status:
+    return codec.decode(_blob(scalar), _blob(lists) if lists is not None else None)
+
+
+class Dialect:
+    """How statements written for SQLite are adapted: placeholders, schema, bulk inserts.
+
+    With `copy`, new rows go in with ``COPY ... FROM STDIN`` (PostgreSQL's
+    bulk path, through psycopg) instead of one ``INSERT`` per row.
+    """
+
+    def __init__(self, placeholder: str = "?", schema: str | None = None, *, copy: bool = False) -> None:
         self.placeholder = placeholder
         self.schema = schema
+        self.copy = copy
         self._cache: dict[str, str] = {}
 
     def __call__(self, statement: str) -> str:
@@ -148,6 +165,7 @@ class SqlWriter(TimelineWriter):
         self._deletes: list[tuple[str, str, int]] = []
         self._closes: list[tuple[int, str, str, int]] = []
         self._inserts: dict[tuple[str, dt.date, int], list[Any]] = {}
+        self._lists: dict[str, bytes] = {}
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self.c.execute(self.sql(statement), params)
@@ -160,17 +178,30 @@ class SqlWriter(TimelineWriter):
         self.c.execute(self.sql(statement), params)
         return list(self.c.fetchall())
 
+    def insert(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Add rows that cannot conflict with existing ones."""
+        if not rows:
+            return
+        if self.sql.copy:
+            with self.c.copy(self.sql(f"COPY {table} ({columns}) FROM STDIN")) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ",".join("?" * (columns.count(",") + 1))
+            self.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608 - fixed names
+
     def insert_ignore(self, table_and_columns: str, values: str, rows: Sequence[Sequence[Any]]) -> None:
         self.executemany(f"{self._insert_prefix} INTO {table_and_columns} VALUES {values} {self._insert_suffix}", rows)
 
     def flush(self) -> None:
-        self.executemany(
-            "INSERT INTO timeline_entries (position, event_id, type, effective, recorded_at, known_from, record, "
-            "current, fold_effective, broadcast, policy_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        self.insert(
+            "timeline_entries",
+            "position, event_id, type, effective, recorded_at, known_from, record, current, fold_effective, "
+            "broadcast, policy_id",
             self._entries,
         )
-        self.insert_ignore("timeline_subjects (subject, position)", "(?,?)", self._subjects)
-        self.insert_ignore("timeline_touches (org, effective, position)", "(?,?,?)", self._touches)
+        self.insert("timeline_subjects", "subject, position", self._subjects)
+        self.insert("timeline_touches", "org, effective, position", self._touches)
         self.insert_ignore("timeline_organisations (org)", "(?)", self._new_orgs)
         self.executemany(
             "DELETE FROM timeline_intervals WHERE org=? AND valid_from=? AND recorded_from=?", self._deletes
@@ -178,11 +209,13 @@ class SqlWriter(TimelineWriter):
         self.executemany(
             "UPDATE timeline_intervals SET recorded_to=? WHERE org=? AND valid_from=? AND recorded_from=?", self._closes
         )
-        self.executemany(
-            "INSERT INTO timeline_intervals (org, valid_from, valid_to, recorded_from, recorded_to, kind, stage, "
-            "name, event_id, status) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        self.insert(
+            "timeline_intervals",
+            "org, valid_from, valid_to, recorded_from, recorded_to, kind, stage, name, event_id, status, lists",
             list(self._inserts.values()),
         )
+        self.insert_ignore("timeline_lists (hash, data)", "(?,?)", list(self._lists.items()))
+        self._lists.clear()
         for buffer in (self._entries, self._subjects, self._touches, self._new_orgs, self._deletes, self._closes):
             buffer.clear()
         self._unflushed_broadcasts.clear()
@@ -212,7 +245,7 @@ class SqlWriter(TimelineWriter):
                 *self._current_columns(current, event.effective),
             )
         )
-        self._subjects.extend((s, record.position) for s in record.subjects)
+        self._subjects.extend((s, record.position) for s in dict.fromkeys(record.subjects))
         if current is not None:
             self._touch(record.position, current, str(record.id))
 
@@ -238,7 +271,7 @@ class SqlWriter(TimelineWriter):
                 self._broadcasts[1].append(item)
             return
         day = current.effective.isoformat()
-        for org in current.subjects():
+        for org in dict.fromkeys(current.subjects()):
             self._load_before(org)
             self._added.setdefault(org, []).append(item)
             self._touches.append((org, day, position))
@@ -282,7 +315,7 @@ class SqlWriter(TimelineWriter):
         if cached is not None and cached[0] <= day:
             return cached[1]
         statement = (
-            "SELECT valid_from, valid_to, recorded_from, status FROM timeline_intervals "
+            f"SELECT valid_from, valid_to, recorded_from, status, lists, data {JOINED} "
             "WHERE org=? AND recorded_to=? AND valid_to>=?"
         )
         params: list[Any] = [org, OPEN, day.isoformat()]
@@ -290,7 +323,7 @@ class SqlWriter(TimelineWriter):
             statement += " AND valid_to<?"
             params.append(cached[0].isoformat())
         found = self.rows(statement + " ORDER BY valid_from", params)
-        segments = [Segment(_day(a), _day(b), int(r), _blob(s)) for a, b, r, s in found]
+        segments = [Segment(_day(a), _day(b), int(r), _blob(s), h, _status(s, d)) for a, b, r, s, h, d in found]
         if cached is not None:
             segments += cached[1]
         self._tails[org] = (day, segments)
@@ -306,7 +339,7 @@ class SqlWriter(TimelineWriter):
     def status_on(self, org: str, day: dt.date) -> Status | None:
         segments = self._tail(org, day + ONE_DAY)
         if segments and segments[0].valid_from <= day:
-            return segments[0].decoded()
+            return segments[0].state
         return None
 
     def orgs_on(self, day: dt.date, scope: Scope | None = None) -> list[str]:
@@ -392,11 +425,11 @@ class SqlWriter(TimelineWriter):
             self._closes.append((known_from, org, segment.valid_from.isoformat(), segment.recorded_from))
 
     def insert_segment(
-        self, org: str, valid_from: dt.date, valid_to: dt.date, known_from: int, status: Status, data: bytes
+        self, org: str, valid_from: dt.date, valid_to: dt.date, known_from: int, status: Status, data: codec.Encoded
     ) -> None:
         bisect.insort(
             self._cached_tail(org, valid_to),
-            Segment(valid_from, valid_to, known_from, data, status),
+            Segment(valid_from, valid_to, known_from, data.scalar, data.lists, status),
             key=lambda s: s.valid_from,
         )
         self._inserts[(org, valid_from, known_from)] = [
@@ -409,8 +442,11 @@ class SqlWriter(TimelineWriter):
             status.stage.value if status.stage is not None else None,
             status.name,
             status.last_event_id,
-            data,
+            data.scalar,
+            data.lists,
         ]
+        if data.lists is not None and data.lists_data is not None:
+            self._lists[data.lists] = data.lists_data
 
     def refresh_policy(self, policy_id: str) -> None:
         self.flush()
@@ -444,11 +480,11 @@ class SqlReader:
 
     def state(self, org: str, day: dt.date, known: int) -> Status | None:
         found = self.rows(
-            "SELECT status FROM timeline_intervals WHERE org=? AND valid_from<=? AND valid_to>? "
+            f"SELECT status, data {JOINED} WHERE org=? AND valid_from<=? AND valid_to>? "
             "AND recorded_from<=? AND recorded_to>? ORDER BY valid_from DESC LIMIT 1",
             (org, day.isoformat(), day.isoformat(), known, known),
         )
-        return decode_status(_blob(found[0][0])) if found else None
+        return _status(*found[0]) if found else None
 
     def known_organisation(self, org: str) -> bool:
         return bool(self.rows("SELECT 1 FROM timeline_organisations WHERE org=?", (org,)))
@@ -480,19 +516,19 @@ class SqlReader:
             clauses.append("(LOWER(name) LIKE ? ESCAPE '\\' OR org LIKE ? ESCAPE '\\')")
             params += [pattern, pattern]
         # Clauses are fixed text chosen above; every value is a bound parameter.
-        statement = "SELECT status FROM timeline_intervals WHERE " + " AND ".join(clauses) + " ORDER BY org"  # noqa: S608
+        statement = f"SELECT status, data {JOINED} WHERE " + " AND ".join(clauses) + " ORDER BY org"
         if limit is not None:
             statement += " LIMIT ?"
             params.append(limit)
-        return [decode_status(_blob(row[0])) for row in self.rows(statement, params)]
+        return [_status(status, data) for status, data in self.rows(statement, params)]
 
     def history(self, org: str, known: int) -> list[tuple[dt.date, dt.date, Status]]:
         found = self.rows(
-            "SELECT valid_from, valid_to, status FROM timeline_intervals WHERE org=? AND recorded_from<=? "
+            f"SELECT valid_from, valid_to, status, data {JOINED} WHERE org=? AND recorded_from<=? "
             "AND recorded_to>? ORDER BY valid_from",
             (org, known, known),
         )
-        return [(_day(a), _day(b), decode_status(_blob(s))) for a, b, s in found]
+        return [(_day(a), _day(b), _status(s, d)) for a, b, s, d in found]
 
     def records(
         self,
@@ -539,13 +575,13 @@ class SqlReader:
     def timelines(self, known: int, start: dt.date, end: dt.date) -> dict[str, list[tuple[dt.date, dt.date, Status]]]:
         """Every organisation's intervals that touch [start, end], as known at `known`."""
         found = self.rows(
-            "SELECT org, valid_from, valid_to, status FROM timeline_intervals WHERE recorded_from<=? AND recorded_to>? "
+            f"SELECT org, valid_from, valid_to, status, data {JOINED} WHERE recorded_from<=? AND recorded_to>? "
             "AND valid_from<=? AND valid_to>=? ORDER BY org, valid_from",
             (known, known, end.isoformat(), start.isoformat()),
         )
         out: dict[str, list[tuple[dt.date, dt.date, Status]]] = {}
-        for org, a, b, s in found:
-            out.setdefault(org, []).append((_day(a), _day(b), decode_status(_blob(s))))
+        for org, a, b, s, d in found:
+            out.setdefault(org, []).append((_day(a), _day(b), _status(s, d)))
         return out
 
     def cause(self, org: str, day: dt.date, known: int) -> str | None:
