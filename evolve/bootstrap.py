@@ -61,6 +61,7 @@ class Evolve:
                 self.view = self.store.factory.tracking_recorder(_view_class(self.settings))
             except (PersistenceError, OSError) as exc:
                 raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {_first_line(exc)}") from None
+            upgraded = self.view.upgrade()
         self.projection = TimelineProjection(self.view)
         self.queries = Queries(self.view.reader, clock or (lambda: dt.datetime.now(dt.UTC)))
         self.project_on_append = self.settings.project_on_append if project_on_append is None else project_on_append
@@ -68,6 +69,10 @@ class Evolve:
         self._inlined = False
         if hasattr(self.view, "project_in_transaction"):
             self.store.in_transaction = self._project_in_transaction
+        if upgraded:
+            logger.warning("the view had another layout: dropped, and projected again from the log")
+            if self.project_on_append:
+                self.catch_up()
 
     @contextmanager
     def _schema_lock(self) -> Iterator[None]:

@@ -19,7 +19,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from evolve.projection import TimelineView
-from evolve.views.sql import TABLES, Dialect, SqlReader, SqlWriter, table_statements
+from evolve.views.sql import LAYOUT_VERSION, TABLES, Dialect, SqlReader, SqlWriter, table_statements
 
 #: Advisory lock class for "one projector at a time"; the key within it is the schema,
 #: so evolve instances in different schemas of one database never wait for each other.
@@ -58,6 +58,37 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
     def reader(self) -> Iterator[SqlReader]:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
             yield SqlReader(cursor, self.dialect)
+
+    def upgrade(self) -> bool:
+        """Make the view's tables this version's layout; True if a projected view was dropped
+        (see :meth:`evolve.views.sqlite.SQLiteTimelineView.upgrade`)."""
+        schema = Identifier(self.datastore.schema)
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as cursor,
+        ):
+            cursor.execute(LOCK, (PROJECTION_LOCK, self.datastore.schema))
+            found = cursor.execute(SQL("SELECT version FROM {}.timeline_layout").format(schema)).fetchone()
+            if found is not None and found[0] == LAYOUT_VERSION:
+                return False
+            tracking = SQL("{}.{}").format(schema, Identifier(self.tracking_table_name))
+            others = (self.table_migration_identifier,)
+            projected = (
+                cursor.execute(
+                    SQL("SELECT 1 FROM {} WHERE application_name != %s LIMIT 1").format(tracking), others
+                ).fetchone()
+                is not None
+            )
+            cursor.execute(SQL("SET LOCAL search_path TO {}").format(schema))
+            for table in TABLES:
+                cursor.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(table)))
+            for statement in table_statements("BYTEA", ""):
+                cursor.execute(SQL(statement))  # type: ignore[arg-type,unused-ignore]
+            cursor.execute(SQL("DELETE FROM {} WHERE application_name != %s").format(tracking), others)
+            cursor.execute("DELETE FROM timeline_layout")
+            cursor.execute("INSERT INTO timeline_layout (version) VALUES (%s)", (LAYOUT_VERSION,))
+            return projected
 
     def drop(self) -> None:
         with (

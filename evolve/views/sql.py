@@ -27,8 +27,15 @@ _encode = msgspec.json.Encoder().encode
 _decode_correctable = msgspec.json.Decoder(Correctable).decode
 
 
+#: The shape of the tables below. Bump it when they change: a database projected
+#: under another layout has its view dropped and projected again from the log,
+#: which is the only truth (see the views' ``upgrade``).
+LAYOUT_VERSION = 2
+
+
 def table_statements(blob: str, without_rowid: str) -> list[str]:
     return [
+        "CREATE TABLE IF NOT EXISTS timeline_layout (version INTEGER NOT NULL)",
         f"""CREATE TABLE IF NOT EXISTS timeline_entries (
             position BIGINT PRIMARY KEY,
             event_id TEXT NOT NULL UNIQUE,

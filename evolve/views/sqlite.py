@@ -18,7 +18,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 
 from evolve.projection import TimelineProjection, TimelineView, project
 from evolve.records import EventRecord
-from evolve.views.sql import SQLITE, TABLES, SqlReader, SqlWriter, table_statements
+from evolve.views.sql import LAYOUT_VERSION, SQLITE, TABLES, SqlReader, SqlWriter, table_statements
 
 InTransaction = Callable[[SQLiteCursor, Sequence[int]], None]
 
@@ -99,6 +99,31 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
     def reader(self) -> Iterator[SqlReader]:
         with self.datastore.transaction(commit=False) as cursor:
             yield SqlReader(cursor.sqlite_cursor if isinstance(cursor, SQLiteCursor) else cursor, SQLITE)
+
+    def upgrade(self) -> bool:
+        """Make the view's tables this version's layout; True if a projected view was dropped.
+
+        Tables made by another layout (or before layouts were recorded) are
+        dropped and made again, and the tracking forgotten, so the catch-up
+        projects the whole log again. Nothing in the log changes.
+        """
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute("SELECT version FROM timeline_layout")
+            found = cursor.fetchone()
+            if found is not None and found[0] == LAYOUT_VERSION:
+                return False
+            cursor.execute(
+                "SELECT 1 FROM tracking WHERE application_name != ? LIMIT 1", (self.table_migration_identifier,)
+            )
+            projected = cursor.fetchone() is not None
+            for table in TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in table_statements("BLOB", " WITHOUT ROWID"):
+                cursor.execute(statement)
+            cursor.execute("DELETE FROM tracking WHERE application_name != ?", (self.table_migration_identifier,))
+            cursor.execute("DELETE FROM timeline_layout")
+            cursor.execute("INSERT INTO timeline_layout (version) VALUES (?)", (LAYOUT_VERSION,))
+            return projected
 
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as cursor:
