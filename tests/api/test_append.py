@@ -10,17 +10,9 @@ from litestar.testing import TestClient
 
 from tests.api.conftest import AUTH, TOKEN
 from tests.api.test_reads import problem
+from tests.factories import event_body, footprint_body
 
 Client = TestClient[Litestar]
-SOURCES = [{"title": "test source", "url": "https://example.org/source"}]
-
-
-def ev(type_: str, effective: str = "2016-03-15", **fields: Any) -> dict[str, Any]:
-    return {"type": type_, "effective": effective, "precision": "day", "sources": SOURCES, **fields}
-
-
-def footprint(org: str, **fields: Any) -> dict[str, Any]:
-    return ev("FootprintDesignated", organisation=org, name=org.title(), **fields)
 
 
 def post(client: Client, body: Any, **headers: str) -> Any:
@@ -33,7 +25,7 @@ def post(client: Client, body: Any, **headers: str) -> Any:
 @pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer", "Bearer  ", "Bearer a b", TOKEN])
 def test_missing_or_malformed_authorization_is_401(client: Client, header: str | None) -> None:
     headers = {} if header is None else {"Authorization": header}
-    response = client.post("/events", json=footprint("a"), headers=headers)
+    response = client.post("/events", json=footprint_body("a"), headers=headers)
     body = problem(response, 401)
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert TOKEN not in response.text
@@ -41,7 +33,7 @@ def test_missing_or_malformed_authorization_is_401(client: Client, header: str |
 
 
 def test_wrong_token_is_403_and_never_echoed(client: Client) -> None:
-    response = client.post("/events", json=footprint("a"), headers={"Authorization": "Bearer not-the-token"})
+    response = client.post("/events", json=footprint_body("a"), headers={"Authorization": "Bearer not-the-token"})
     problem(response, 403)
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert "not-the-token" not in response.text and TOKEN not in response.text
@@ -56,7 +48,7 @@ def test_reads_need_no_token(client: Client) -> None:
 
 
 def test_single_event_is_201_with_location_and_record(client: Client) -> None:
-    response = post(client, footprint("alpha"))
+    response = post(client, footprint_body("alpha"))
     assert response.status_code == 201, response.text
     record = response.json()
     assert response.headers["location"] == f"/events/{record['id']}"
@@ -68,8 +60,8 @@ def test_single_event_is_201_with_location_and_record(client: Client) -> None:
 
 
 def test_batch_is_201_with_items(client: Client) -> None:
-    response = post(client, [footprint("alpha"), footprint("beta"), ev("PartnershipsFormed", "2017-03-31",
-                                                                       scope={"stage": "footprint"})])
+    partnership = event_body("PartnershipsFormed", "2017-03-31", scope={"stage": "footprint"})
+    response = post(client, [footprint_body("alpha"), footprint_body("beta"), partnership])
     assert response.status_code == 201, response.text
     items = response.json()["items"]
     assert [r["position"] for r in items] == [1, 2, 3]
@@ -79,14 +71,16 @@ def test_batch_is_201_with_items(client: Client) -> None:
 
 
 def test_batch_is_atomic_and_names_the_index(client: Client) -> None:
-    body = problem(post(client, [footprint("alpha"), footprint("beta"), {**footprint("gamma"), "scope": {}}]), 422)
+    bad = {**footprint_body("gamma"), "scope": {}}
+    body = problem(post(client, [footprint_body("alpha"), footprint_body("beta"), bad]), 422)
     assert body["pointer"] == "/2/scope"
     assert "unknown field" in body["detail"]
     assert client.get("/events").json()["items"] == []
 
 
 def test_batch_reference_error_appends_nothing(client: Client) -> None:
-    body = problem(post(client, [footprint("alpha"), ev("LeaderAppointed", organisation="nobody", leader="X")]), 409)
+    orphan = event_body("LeaderAppointed", organisation="nobody", leader="X")
+    body = problem(post(client, [footprint_body("alpha"), orphan]), 409)
     assert body["pointer"] == "/1"
     assert "nobody" in body["detail"]
     assert client.get("/events").json()["items"] == []
@@ -96,12 +90,12 @@ def test_batch_reference_error_appends_nothing(client: Client) -> None:
     ("event", "pointer", "words"),
     [
         ({"type": "NoSuchThing"}, "/type", "unknown event type"),
-        (ev("FundingAllocated", scope={"stage": "acs"}, fund="f", financial_year="2017/18", amount_pence=1.5),
+        (event_body("FundingAllocated", scope={"stage": "acs"}, fund="f", financial_year="2017/18", amount_pence=1.5),
          "/amount_pence", "Expected `int`, got `float`"),
-        ({**footprint("alpha"), "precision": "month"}, None, "first of the month"),
-        ({**footprint("alpha"), "effective": "2017-02-30"}, "/effective", "date"),
-        (ev("PartnershipsFormed", scope={"stage": "acs", "kind": "ccg"}), "/scope", "exactly one"),
-        ({**footprint("alpha"), "sources": []}, "/sources", "length"),
+        ({**footprint_body("alpha"), "precision": "month"}, None, "first of the month"),
+        ({**footprint_body("alpha"), "effective": "2017-02-30"}, "/effective", "date"),
+        (event_body("PartnershipsFormed", scope={"stage": "acs", "kind": "ccg"}), "/scope", "exactly one"),
+        ({**footprint_body("alpha"), "sources": []}, "/sources", "length"),
     ],
 )
 def test_invalid_events_are_422_with_pointer(client: Client, event: Any, pointer: str | None, words: str) -> None:
@@ -134,7 +128,7 @@ def test_too_large_is_413(client: Client) -> None:
 
 
 def test_unknown_subject_is_409(client: Client) -> None:
-    body = problem(post(client, ev("LeaderAppointed", organisation="nobody", leader="X")), 409)
+    body = problem(post(client, event_body("LeaderAppointed", organisation="nobody", leader="X")), 409)
     assert "nobody" in body["detail"]
 
 
@@ -142,8 +136,8 @@ def test_unknown_subject_is_409(client: Client) -> None:
 
 
 def test_idempotent_retry_returns_the_original_reply(client: Client) -> None:
-    first = post(client, footprint("alpha"), **{"Idempotency-Key": "key-1"})
-    again = post(client, footprint("alpha"), **{"Idempotency-Key": "key-1"})
+    first = post(client, footprint_body("alpha"), **{"Idempotency-Key": "key-1"})
+    again = post(client, footprint_body("alpha"), **{"Idempotency-Key": "key-1"})
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["location"] == first.headers["location"]
@@ -151,7 +145,7 @@ def test_idempotent_retry_returns_the_original_reply(client: Client) -> None:
 
 
 def test_idempotent_retry_of_a_batch(client: Client) -> None:
-    batch = [footprint("alpha"), footprint("beta")]
+    batch = [footprint_body("alpha"), footprint_body("beta")]
     first = post(client, batch, **{"Idempotency-Key": "key-b"})
     again = post(client, batch, **{"Idempotency-Key": "key-b"})
     assert again.status_code == 201 and again.json() == first.json()
@@ -159,24 +153,24 @@ def test_idempotent_retry_of_a_batch(client: Client) -> None:
 
 
 def test_same_key_other_body_is_409(client: Client) -> None:
-    post(client, footprint("alpha"), **{"Idempotency-Key": "key-2"})
-    body = problem(post(client, footprint("beta"), **{"Idempotency-Key": "key-2"}), 409)
+    post(client, footprint_body("alpha"), **{"Idempotency-Key": "key-2"})
+    body = problem(post(client, footprint_body("beta"), **{"Idempotency-Key": "key-2"}), 409)
     assert "Idempotency-Key" in body["detail"]
     assert len(client.get("/events").json()["items"]) == 1
 
 
 def test_same_key_single_versus_batch_is_409(client: Client) -> None:
-    post(client, footprint("alpha"), **{"Idempotency-Key": "key-3"})
-    problem(post(client, [footprint("alpha")], **{"Idempotency-Key": "key-3"}), 409)
+    post(client, footprint_body("alpha"), **{"Idempotency-Key": "key-3"})
+    problem(post(client, [footprint_body("alpha")], **{"Idempotency-Key": "key-3"}), 409)
 
 
 # ---- optimistic concurrency ----------------------------------------------------------------
 
 
 def test_if_match_holds_then_fails(client: Client) -> None:
-    post(client, footprint("alpha"))
+    post(client, footprint_body("alpha"))
     version = client.get("/organisations/alpha", params={"as_of": "2016-04-01"}).headers["x-subject-version"]
-    leader = ev("LeaderAppointed", "2016-05-01", organisation="alpha", leader="A")
+    leader = event_body("LeaderAppointed", "2016-05-01", organisation="alpha", leader="A")
     ok = post(client, leader, **{"If-Match": f'"alpha:{version}"'})
     assert ok.status_code == 201, ok.text
     stale = problem(post(client, leader, **{"If-Match": f'"alpha:{version}"'}), 412)
@@ -185,14 +179,14 @@ def test_if_match_holds_then_fails(client: Client) -> None:
 
 
 def test_if_match_several_subjects(client: Client) -> None:
-    post(client, [footprint("alpha"), footprint("beta")])
-    merged = ev("FootprintsMerged", "2017-01-01", merged=["alpha", "beta"], into="alpha-beta", name="AB")
+    post(client, [footprint_body("alpha"), footprint_body("beta")])
+    merged = event_body("FootprintsMerged", "2017-01-01", merged=["alpha", "beta"], into="alpha-beta", name="AB")
     response = post(client, merged, **{"If-Match": '"alpha:1", "beta:1", "alpha-beta:0"'})
     assert response.status_code == 201, response.text
 
 
 @pytest.mark.parametrize("value", ["*", "alpha", '"alpha:x"', '"Alpha:1"', '"alpha:1", "alpha:2"', 'W/"alpha:1"'])
 def test_malformed_if_match_is_400(client: Client, value: str) -> None:
-    post(client, footprint("alpha"))
-    body = problem(post(client, footprint("beta"), **{"If-Match": value}), 400)
+    post(client, footprint_body("alpha"))
+    body = problem(post(client, footprint_body("beta"), **{"If-Match": value}), 400)
     assert body["parameter"] == "If-Match"

@@ -17,7 +17,9 @@ from types import ModuleType
 
 import pytest
 
-from tests.consumers.conftest import ROOT, TOKEN, Server, leader
+from tests.consumers.conftest import ROOT
+from tests.factories import leader_body
+from tests.live_server import TOKEN, LiveServer
 
 OPENAPI = ROOT / "openapi.yaml"
 NPX = shutil.which("npx")
@@ -62,7 +64,7 @@ def _module(package: ModuleType, name: str) -> ModuleType:
     return importlib.import_module(f"{package.__name__}.{name}")
 
 
-def test_the_generated_python_client_reads_and_appends(client_package: ModuleType, live: Server) -> None:
+def test_the_generated_python_client_reads_and_appends(client_package: ModuleType, live: LiveServer) -> None:
     api = client_package.__name__ + ".api"
     get_organisation = importlib.import_module(f"{api}.organisations.get_organisation")
     get_diff = importlib.import_module(f"{api}.organisations.get_organisation_diff")
@@ -87,7 +89,8 @@ def test_the_generated_python_client_reads_and_appends(client_package: ModuleTyp
         assert isinstance(missing, models.Problem) and missing.status == 404
 
     with client_package.AuthenticatedClient(base_url=live.url, token=TOKEN) as writer:
-        event = models.LeaderAppointed.from_dict(leader("frimley-health-and-care", "Generated Client", "2019-05-01"))
+        body = leader_body("frimley-health-and-care", "Generated Client", "2019-05-01")
+        event = models.LeaderAppointed.from_dict(body)
         record = append_events.sync(client=writer, body=event)
         assert isinstance(record, models.EventRecord), record
         assert record.event.leader == "Generated Client"

@@ -24,18 +24,20 @@ from litestar import Litestar
 from api.changefeed import ChangeNotifier
 from api.controllers import stream
 from evolve.bootstrap import Evolve
-from tests.consumers.conftest import AUTH, Server, copy_db, leader, start_server
+from tests.consumers.conftest import copy_db
+from tests.factories import leader_body
+from tests.live_server import AUTH, LiveServer
 
 #: How long a reader waits for one more event before it concludes the stream has nothing more (< heartbeat).
 QUIET = 1.5
 
 
-def head(server: Server) -> int:
+def head(server: LiveServer) -> int:
     position: int = httpx.get(server.url + "/health").json()["position"]
     return position
 
 
-def append(server: Server, event: dict[str, Any]) -> int:
+def append(server: LiveServer, event: dict[str, Any]) -> int:
     response = httpx.post(server.url + "/events", json=event, headers=AUTH)
     assert response.status_code == 201, response.text
     return int(response.headers["X-Evolve-Position"])
@@ -58,9 +60,9 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def test_reconnecting_with_last_event_id_resumes_exactly_after_it(live: Server, client: httpx.Client) -> None:
+def test_reconnecting_with_last_event_id_resumes_exactly_after_it(live: LiveServer, client: httpx.Client) -> None:
     start = head(live)
-    events = [leader("frimley-health-and-care", f"Resume test leader {i}") for i in range(3)]
+    events = [leader_body("frimley-health-and-care", f"Resume test leader {i}") for i in range(3)]
     received: list[ServerSentEvent] = []
     connected = threading.Event()
 
@@ -91,7 +93,7 @@ def test_reconnecting_with_last_event_id_resumes_exactly_after_it(live: Server, 
     assert record["position"] == positions[2] and record["event"]["leader"] == "Resume test leader 2"
 
 
-def test_a_listener_gets_an_append_at_once(live: Server, client: httpx.Client) -> None:
+def test_a_listener_gets_an_append_at_once(live: LiveServer, client: httpx.Client) -> None:
     start = head(live)
     arrived: list[float] = []
 
@@ -105,17 +107,17 @@ def test_a_listener_gets_an_append_at_once(live: Server, client: httpx.Client) -
     listener.start()
     time.sleep(0.3)  # the stream is open and waiting
     sent = time.monotonic()
-    append(live, leader("surrey-heartlands", "Latency test leader"))
+    append(live, leader_body("surrey-heartlands", "Latency test leader"))
     listener.join(10)
     assert arrived, "the appended event never arrived"
     # The in-process wake-up, not the poll interval, delivers it (the poll alone could take up to a second).
     assert arrived[0] - sent < stream.POLL_SECONDS * 0.8
 
 
-def test_filters_by_subject_and_type(live: Server, client: httpx.Client) -> None:
+def test_filters_by_subject_and_type(live: LiveServer, client: httpx.Client) -> None:
     start = head(live)
-    append(live, leader("devon", "Filter test leader"))
-    append(live, leader("dorset", "Filter test leader"))
+    append(live, leader_body("devon", "Filter test leader"))
+    append(live, leader_body("dorset", "Filter test leader"))
     by_subject = events_until_quiet(client, f"{live.url}/events/stream?after={start}&subject=dorset")
     assert [json.loads(s.data)["event"]["organisation"] for s in by_subject] == ["dorset"]
     by_type = events_until_quiet(client, f"{live.url}/events/stream?type=AccountableCareSystemsDesignated")
@@ -124,7 +126,7 @@ def test_filters_by_subject_and_type(live: Server, client: httpx.Client) -> None
     assert [int(s.id) for s in by_type] == sorted(r["position"] for r in records)
 
 
-def test_without_the_event_stream_accept_header_the_backlog_is_sent_and_the_stream_ends(live: Server) -> None:
+def test_without_the_event_stream_accept_header_the_backlog_is_sent_and_the_stream_ends(live: LiveServer) -> None:
     response = httpx.get(f"{live.url}/events/stream", timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
@@ -134,7 +136,7 @@ def test_without_the_event_stream_accept_header_the_backlog_is_sent_and_the_stre
     assert response.text.startswith(": evolve change feed\n\nretry: ")
 
 
-def test_a_malformed_last_event_id_is_a_400_problem(live: Server) -> None:
+def test_a_malformed_last_event_id_is_a_400_problem(live: LiveServer) -> None:
     response = httpx.get(f"{live.url}/events/stream", headers={"Last-Event-ID": "seven"})
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -142,7 +144,7 @@ def test_a_malformed_last_event_id_is_a_400_problem(live: Server) -> None:
 
 
 def test_the_stream_ends_cleanly_when_the_server_shuts_down(curated_db: Path, tmp_path: Path) -> None:
-    server = start_server(copy_db(curated_db, tmp_path), tmp_path)
+    server = LiveServer(str(copy_db(curated_db, tmp_path)), tmp_path).start()
     try:
         lines: list[str] = []
         opened = threading.Event()

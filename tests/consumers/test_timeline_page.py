@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.consumers.conftest import Server
+from tests.live_server import LiveServer
 
 CHROMIUM = os.environ.get("EVOLVE_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -36,7 +36,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, live: Server) -> Iterator[Any]:
+def page(browser: Any, live: LiveServer) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -62,7 +62,7 @@ def tiles(page: Any) -> dict[str, int]:
     return {stage: page.locator(f'#systems .system[data-stage="{stage}"]').count() for stage in STAGES}
 
 
-def stats(server: Server, day: str) -> dict[str, int]:
+def stats(server: LiveServer, day: str) -> dict[str, int]:
     by_stage: dict[str, int] = httpx.get(f"{server.url}/stats", params={"as_of": day}).json()["by_stage"]
     return by_stage
 
@@ -73,7 +73,7 @@ def choose_date(page: Any, day: str) -> None:
     page.wait_for_selector(f'#stage-counts[data-as-of="{day}"]:not([aria-busy])')
 
 
-def test_the_page_shows_each_stage_count_as_the_api_does(page: Any, live: Server, artifacts: Path) -> None:
+def test_the_page_shows_each_stage_count_as_the_api_does(page: Any, live: LiveServer, artifacts: Path) -> None:
     page.goto(live.url + "/")
     assert page.title().startswith("evolve")
     # Server-rendered counts for the default date match /stats before any script runs.
@@ -104,7 +104,7 @@ def test_the_page_shows_each_stage_count_as_the_api_does(page: Any, live: Server
     assert all(url.startswith(live.url) for url in page.requests), [u for u in page.requests if live.url not in u]
 
 
-def test_the_slider_and_the_event_links_change_the_date(page: Any, live: Server) -> None:
+def test_the_slider_and_the_event_links_change_the_date(page: Any, live: LiveServer) -> None:
     page.goto(live.url + "/timeline?date=2016-06-01")
     assert page.get_attribute("#stage-counts", "data-as-of") == "2016-06-01"
     assert shown_counts(page) == stats(live, "2016-06-01")
@@ -128,7 +128,7 @@ def test_the_slider_and_the_event_links_change_the_date(page: Any, live: Server)
     assert not page.errors, page.errors
 
 
-def test_a_date_outside_the_range_is_a_problem(live: Server) -> None:
+def test_a_date_outside_the_range_is_a_problem(live: LiveServer) -> None:
     response = httpx.get(f"{live.url}/timeline", params={"date": "2030-01-01"})
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"

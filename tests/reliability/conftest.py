@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from tests.reliability.live import REPORT
+from tests.reliability.support import REPORT
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

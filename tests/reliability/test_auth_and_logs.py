@@ -30,7 +30,8 @@ from api.logging import REQUEST_ID, JSONFormatter, RequestIdFilter, accepted_req
 from api.schema import openapi_document
 from evolve.bootstrap import Evolve
 from tests.conftest import Databases
-from tests.reliability.live import AUTH, TOKEN, batch, report, serving
+from tests.live_server import AUTH, TOKEN, serving
+from tests.reliability.support import batch, report
 
 WRONG = "wrong-token-7d2e1f0b9c8a"
 QUERY_SECRET = "query-secret-3b9f2a71"
@@ -214,7 +215,7 @@ def test_live_server_logs_json_without_tokens(databases: Databases, tmp_path: Pa
     no token, no query string."""
     url = databases.url(file=True)
     sent = 0
-    with serving(url, tmp_path) as server, httpx.Client(base_url=server.base, timeout=30) as http:
+    with serving(url, tmp_path) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         for headers in (AUTH, {"Authorization": f"Bearer {WRONG}"}, {"Authorization": f"Basic {TOKEN}"}, {}):
             http.post("/events", json=batch(f"live-{sent}", 2), headers={**headers, "X-Request-ID": f"live-{sent}"})
             sent += 1

@@ -20,7 +20,8 @@ import httpx
 import pytest
 
 from tests.conftest import Databases
-from tests.reliability.live import AUTH, LiveServer, batch, log_by_subject, opened, projection_rows, report
+from tests.live_server import AUTH, LiveServer
+from tests.reliability.support import batch, log_by_subject, opened, projection_rows, report
 
 RUNS = int(os.environ.get("EVOLVE_TEST_CRASH_SERVE_RUNS", "3"))
 SLOW_RUNS = int(os.environ.get("EVOLVE_TEST_CRASH_SERVE_SLOW_RUNS", "10"))
@@ -64,7 +65,7 @@ def crash_once(url: str, folder: Path, run: int, rng: random.Random) -> tuple[in
     server = LiveServer(url, folder, name=f"serve-{run}").start()
     ledger, stop = Ledger(), threading.Event()
     writers = [
-        threading.Thread(target=_writer, args=(server.base, run, w, stop, ledger), daemon=True) for w in range(WRITERS)
+        threading.Thread(target=_writer, args=(server.url, run, w, stop, ledger), daemon=True) for w in range(WRITERS)
     ]
     for thread in writers:
         thread.start()
@@ -97,9 +98,9 @@ def crash_once(url: str, folder: Path, run: int, rng: random.Random) -> tuple[in
 
     restarted = LiveServer(url, folder, name=f"restart-{run}").start()
     try:
-        assert httpx.get(f"{restarted.base}/health").json()["position"] == position
+        assert httpx.get(f"{restarted.url}/health").json()["position"] == position
         tag = f"crash{run}-after"
-        response = httpx.post(f"{restarted.base}/events", json=batch(tag, BATCH), headers=AUTH, timeout=30)
+        response = httpx.post(f"{restarted.url}/events", json=batch(tag, BATCH), headers=AUTH, timeout=30)
         assert response.status_code == 201, response.text
         assert int(response.headers["x-evolve-position"]) == position + BATCH
     finally:

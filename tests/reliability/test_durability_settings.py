@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import Databases
-from tests.reliability.live import opened, report
+from tests.reliability.support import opened, report
 
 
 def test_sqlite_file_database_is_wal_with_synchronous_full(tmp_path: Path) -> None:

@@ -24,7 +24,9 @@ from api.app import create_app
 from evolve.bootstrap import Evolve
 from evolve.settings import Settings
 from tests.conftest import Databases
-from tests.reliability.live import AUTH, TOKEN, batch, footprint, leader
+from tests.factories import footprint_body, leader_body
+from tests.live_server import AUTH, TOKEN
+from tests.reliability.support import batch
 
 JSON = {**AUTH, "Content-Type": "application/json"}
 PROBLEM = "application/problem+json"
@@ -39,7 +41,7 @@ def nested(depth: int, open_: str = "[", close: str = "]") -> bytes:
 
 
 def event(**fields: Any) -> bytes:
-    return json.dumps({**footprint("hostile-org"), **fields}).encode()
+    return json.dumps({**footprint_body("hostile-org"), **fields}).encode()
 
 
 # (id, method, path, body bytes or None, extra headers)
@@ -71,7 +73,7 @@ BODIES: list[tuple[str, bytes]] = [
     ("date-with-time", event(effective="2017-01-01T00:00:00Z")),
     ("unknown-event-type", event(type="OrganisationDeleted")),
     ("unknown-precision", event(precision="week")),
-    ("missing-type", json.dumps({k: v for k, v in footprint("x").items() if k != "type"}).encode()),
+    ("missing-type", json.dumps({k: v for k, v in footprint_body("x").items() if k != "type"}).encode()),
     ("sql-in-slug", event(organisation="x'; DROP TABLE evolve_events; --")),
     ("traversal-in-slug", event(organisation="../../etc/passwd")),
     ("unicode-slug", event(organisation="ørg-\u202e")),
@@ -80,9 +82,9 @@ BODIES: list[tuple[str, bytes]] = [
     ("empty-sources", event(sources=[])),
     ("source-without-url", event(sources=[{"title": "t"}])),
     ("javascript-url", event(sources=[{"title": "t", "url": "javascript:alert(1)"}])),
-    ("batch-over-limit", json.dumps([footprint(f"o{i}") for i in range(1001)]).encode()),
+    ("batch-over-limit", json.dumps([footprint_body(f"o{i}") for i in range(1001)]).encode()),
     ("batch-one-bad", json.dumps([*batch("hostile-batch", 3), {"type": "Bogus"}]).encode()),
-    ("batch-unknown-subject", json.dumps([leader("never-registered", "X")]).encode()),
+    ("batch-unknown-subject", json.dumps([leader_body("never-registered", "X")]).encode()),
     ("nested-array-10k", nested(10_000)),
     ("nested-object-10k", nested(10_000, '{"a":', "}")),
     ("nested-in-field", event(name=json.loads(nested(200)))),
@@ -284,8 +286,8 @@ def test_nul_in_an_event_does_not_poison_the_log(make_system: Any) -> None:
     projection; text fields now refuse NUL at decoding."""
     system = make_system()
     with TestClient(create_app(system, token=TOKEN)) as client:
-        first = client.post("/events", json={**footprint("nul-org"), "name": "a\u0000b"}, headers=AUTH)
+        first = client.post("/events", json={**footprint_body("nul-org"), "name": "a\u0000b"}, headers=AUTH)
         assert first.status_code in (201, 422), first.text
-        second = client.post("/events", json=footprint("after-nul"), headers=AUTH)
+        second = client.post("/events", json=footprint_body("after-nul"), headers=AUTH)
         assert second.status_code == 201, second.text
         assert client.get("/organisations/after-nul", params={"as_of": "2020-01-01"}).status_code == 200

@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import Databases
-from tests.reliability.live import AUTH, batch, log_by_subject, opened, report, serving
+from tests.live_server import AUTH, serving
+from tests.reliability.support import batch, log_by_subject, opened, report
 
 CLIENTS = 4
 REQUESTS = int(os.environ.get("EVOLVE_TEST_RETRY_REQUESTS", "8"))
@@ -71,7 +72,7 @@ def test_retried_posts_append_each_event_exactly_once(databases: Databases, tmp_
     with serving(url, tmp_path) as server:
 
         async def main() -> None:
-            clients = (retrying_client(server.base, n, tally, label) for n in range(CLIENTS))
+            clients = (retrying_client(server.url, n, tally, label) for n in range(CLIENTS))
             await asyncio.wait_for(asyncio.gather(*clients), timeout=300)
 
         asyncio.run(main())

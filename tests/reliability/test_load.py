@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from tests.conftest import Databases
-from tests.reliability.live import AUTH, batch, log_by_subject, opened, percentile, report, serving
+from tests.live_server import AUTH, serving
+from tests.reliability.support import CURATED, batch, log_by_subject, opened, percentile, report
 
 SHORT = float(os.environ.get("EVOLVE_TEST_LOAD_SECONDS", "10"))
 LONG = float(os.environ.get("EVOLVE_TEST_LOAD_SLOW_SECONDS", "60"))
@@ -108,11 +109,11 @@ async def drive(base: str, duration: float, label: str) -> Tally:
 
 def run_load(databases: Databases, tmp_path: Path, duration: float, label: str) -> None:
     url = databases.url(file=True)
-    with serving(url, tmp_path, curated=True) as server:
+    with serving(url, tmp_path, events=CURATED) as server:
         with opened(url) as system:
             seeded = system.store.position()
         started = time.monotonic()
-        tally = asyncio.run(drive(server.base, duration, label))
+        tally = asyncio.run(drive(server.url, duration, label))
         elapsed = time.monotonic() - started
     assert not tally.failures, tally.failures[:10]
     assert tally.acked, "no write succeeded"

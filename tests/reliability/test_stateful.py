@@ -27,7 +27,8 @@ from evolve.bootstrap import Evolve
 from evolve.cli import import_events
 from evolve.settings import Settings
 from tests.conftest import Databases
-from tests.reliability.live import AUTH, CURATED, TOKEN, report
+from tests.live_server import AUTH, TOKEN
+from tests.reliability.support import CURATED, report
 
 EXAMPLES = int(os.environ.get("EVOLVE_TEST_STATEFUL_STEPS", "15"))
 
