@@ -105,7 +105,7 @@ def run_size(
         for a, b in batches:
             system.append(head.events[a:b], ids=head.ids[a:b])
         t1 = time.perf_counter()
-        projected = system.catch_up(batch=500)
+        projected = system.catch_up()
         t2 = time.perf_counter()
         assert projected == n, (projected, n)
         import_s = t2 - t1 + (t1 - t0)

@@ -139,11 +139,11 @@ class Evolve:
         if self.project_on_append:
             self._inlined = self.view.project_in_transaction(cursor, notification_ids, records, self.store.name)
 
-    def catch_up(self, progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
+    def catch_up(self, progress: Callable[[int], None] | None = None, batch: int = 2000) -> int:
         with self._projecting:
             return catch_up(self.store, self.projection, batch=batch, progress=progress)
 
-    def rebuild(self, progress: Callable[[int], None] | None = None, batch: int = 2000) -> int:
+    def rebuild(self, progress: Callable[[int], None] | None = None, batch: int = 10_000) -> int:
         """Drop the projection and fold the whole log again."""
         with self._projecting:
             self.view.drop()

@@ -25,13 +25,14 @@ from evolve.views.sql import LAYOUT_VERSION, TABLES, Dialect, SqlReader, SqlWrit
 #: so evolve instances in different schemas of one database never wait for each other.
 PROJECTION_LOCK = 0x65766F6C  # "evol"
 LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
+STATEMENTS = table_statements("BYTEA", "", "BIGINT PRIMARY KEY")
 
 
 class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.dialect = Dialect("%s", self.datastore.schema, copy=True)
-        for statement in table_statements("BYTEA", ""):
+        for statement in STATEMENTS:
             self.sql_create_statements.append(
                 SQL("SET LOCAL search_path TO {}; ").format(Identifier(self.datastore.schema)) + SQL(statement)  # type: ignore[arg-type,unused-ignore]
             )
@@ -47,6 +48,10 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
                 cursor.execute(
                     "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (PROJECTION_LOCK, self.datastore.schema)
                 )
+                # The view is derived: a crash may lose its last transactions (never half
+                # of one, and never the log's), and the catch-up projects them again
+                # from the tracking position. So it need not wait for its WAL flush.
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
                 writer = SqlWriter(cursor, self.dialect, ("INSERT", "ON CONFLICT DO NOTHING"))
                 yield writer
                 writer.flush()
@@ -83,7 +88,7 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
             cursor.execute(SQL("SET LOCAL search_path TO {}").format(schema))
             for table in TABLES:
                 cursor.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(table)))
-            for statement in table_statements("BYTEA", ""):
+            for statement in STATEMENTS:
                 cursor.execute(SQL(statement))  # type: ignore[arg-type,unused-ignore]
             cursor.execute(SQL("DELETE FROM {} WHERE application_name != %s").format(tracking), others)
             cursor.execute("DELETE FROM timeline_layout")

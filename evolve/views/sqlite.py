@@ -22,6 +22,8 @@ from evolve.views.sql import LAYOUT_VERSION, SQLITE, TABLES, SqlReader, SqlWrite
 
 InTransaction = Callable[[SQLiteCursor, Sequence[int]], None]
 
+STATEMENTS = table_statements("BLOB", " WITHOUT ROWID", "INTEGER PRIMARY KEY")
+
 
 class InlineSQLiteRecorder(SQLiteApplicationRecorder):
     """The application recorder, with a hook that runs in the insert's transaction."""
@@ -41,7 +43,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
         super().__init__(datastore, **kwargs)
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *table_statements("BLOB", " WITHOUT ROWID")]
+        return [*super().construct_create_table_statements(), *STATEMENTS]
 
     @contextmanager
     def transaction(self, tracking: Tracking) -> Iterator[SqlWriter]:
@@ -118,7 +120,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             projected = cursor.fetchone() is not None
             for table in TABLES:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            for statement in table_statements("BLOB", " WITHOUT ROWID"):
+            for statement in STATEMENTS:
                 cursor.execute(statement)
             cursor.execute("DELETE FROM tracking WHERE application_name != ?", (self.table_migration_identifier,))
             cursor.execute("DELETE FROM timeline_layout")
