@@ -156,15 +156,15 @@ class TimelineProjection(Projection[TimelineView]):
 
     @process_event.register
     def _(self, domain_event: Log.Recorded, tracking: Tracking) -> None:
-        self.process_batch([(domain_event, tracking)])
+        self.process_batch([to_record(domain_event)], tracking)
 
-    def process_batch(self, items: Sequence[tuple[Log.Recorded, Tracking]]) -> None:
-        """Project several entries in one transaction, tracked by the last one."""
-        if not items:
+    def process_batch(self, records: Sequence[EventRecord], tracking: Tracking) -> None:
+        """Project several entries in one transaction, tracked by the last one's `tracking`."""
+        if not records:
             return
-        with self.view.transaction(items[-1][1]) as writer:
-            for entry, _tracking in items:
-                project(writer, to_record(entry))
+        with self.view.transaction(tracking) as writer:
+            for record in records:
+                project(writer, record)
 
 
 def project(writer: TimelineWriter, record: EventRecord) -> None:
@@ -298,9 +298,9 @@ def catch_up(store: Any, projection: TimelineProjection, batch: int = 500, progr
         )
         if not notifications:
             return done
-        items = [(store.mapper.to_domain_event(n), Tracking(store.name, n.id)) for n in notifications]
+        records = [store.record(n) for n in notifications]
         try:
-            projection.process_batch(items)
+            projection.process_batch(records, Tracking(store.name, notifications[-1].id))
         except IntegrityError:
             # Another projector (a process, or an append projecting inline)
             # recorded these first; its transaction won, ours rolled back.
@@ -308,8 +308,8 @@ def catch_up(store: Any, projection: TimelineProjection, batch: int = 500, progr
             if raced > MAX_RACES:
                 raise
             continue
-        done += len(items)
+        done += len(records)
         if progress is not None:
-            progress(len(items))
+            progress(len(records))
         if len(notifications) < batch:
             return done

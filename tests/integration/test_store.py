@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
+from typing import cast
 from uuid import uuid4
 
 import pytest
 
 from evolve.bootstrap import Evolve
-from evolve.domain import GENESIS_HASH, chain_hash
+from evolve.domain import GENESIS_HASH, LOG_ID, Log, chain_hash
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
+from evolve.files import load
+from evolve.store import to_record
 from tests.factories import event, footprint
 
 
@@ -180,3 +184,12 @@ def test_a_batch_may_correct_an_event_appended_earlier_in_it(system: Evolve) -> 
     assert system.queries.state("a", dt.date(2017, 1, 1)).id == "a"
     with pytest.raises(NotFound):
         system.queries.state("b", dt.date(2017, 1, 1))
+
+
+def test_records_decode_the_same_as_through_the_eventsourcing_mapper(system: Evolve) -> None:
+    loaded = sorted(load(Path(__file__).resolve().parents[2] / "events"), key=lambda f: (f.event.effective, f.name))
+    system.append([f.event for f in loaded], ids=[f.id for f in loaded])
+    stored = system.store.recorder.select_events(LOG_ID, limit=1000)
+    assert len(stored) == len(loaded)
+    for row in stored:
+        assert system.store.record(row) == to_record(cast(Log.Recorded, system.store.mapper.to_domain_event(row)))

@@ -18,7 +18,9 @@ def intervals(system: Evolve) -> list[tuple[object, ...]]:
 def test_an_outdated_layout_is_rebuilt_from_the_log(make_system: Callable[..., Evolve]) -> None:
     system = make_system(file=True)
     system.append([footprint("a"), footprint("b")])
-    system.append([event("FundingAllocated", scope={"organisations": ["a"]}, fund="f", financial_year="2017/18", amount_pence=5)])
+    system.append(
+        [event("FundingAllocated", scope={"organisations": ["a"]}, fund="f", financial_year="2017/18", amount_pence=5)]
+    )
     before = intervals(system)
     url = system.settings.database_url
     with system.view.reader() as read:
