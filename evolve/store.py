@@ -18,13 +18,14 @@ from uuid import UUID, uuid4
 
 import msgspec
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, StoredEvent, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
-from evolve.catalogue import EVENT_TYPES, BaseEvent, Event, EventCorrected
+from evolve.catalogue import EVENT_TYPES, Event, EventCorrected
 from evolve.domain import GENESIS_HASH, LOG_ID, Log, Request, Subject, chain_hash, request_id, subject_id
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
 from evolve.records import EventRecord
+from evolve.transcoding import MsgspecTranscoder, StructTranscoding, decode_recorded
 from evolve.types import SubjectKind
 
 #: How often an append is retried when another writer took the log head first.
@@ -39,43 +40,6 @@ class _StaleCache(Exception):
     """A cached head disagrees with the caller: re-read before judging."""
 
 
-class _StructTranscoding(Transcoding):
-    """Stores a catalogue Struct inside eventsourcing's JSON as plain builtins."""
-
-    def __init__(self, cls: type[BaseEvent]) -> None:
-        self.type = cls
-        self.name = f"evolve.{cls.__struct_config__.tag}"
-
-    def encode(self, obj: Any) -> Any:
-        return msgspec.to_builtins(obj)
-
-    def decode(self, data: Any) -> Any:
-        return msgspec.convert(data, self.type)
-
-
-class _Stamp(msgspec.Struct):
-    data: dt.datetime = msgspec.field(name="_data_")
-
-
-class _Id(msgspec.Struct):
-    data: UUID = msgspec.field(name="_data_")
-
-
-class _Boxed(msgspec.Struct):
-    data: Event = msgspec.field(name="_data_")
-
-
-class _RecordedState(msgspec.Struct):
-    """The stored state of a ``Log.Recorded``, as eventsourcing's JSONTranscoder writes it."""
-
-    timestamp: _Stamp
-    event_id: _Id
-    event: _Boxed
-    subjects: list[str]
-    hash: str
-
-
-_recorded_state = msgspec.json.Decoder(_RecordedState)
 RECORDED_TOPIC = get_topic(Log.Recorded)
 
 
@@ -97,10 +61,15 @@ class EventStore(Application[UUID]):
         self.in_transaction: Callable[[Any, Sequence[int], list[EventRecord]], None] | None = None
         self._cached_subjects: dict[UUID, tuple[int, SubjectKind | None]] = {}
 
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = MsgspecTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         for cls in EVENT_TYPES:
-            transcoder.register(_StructTranscoding(cls))
+            transcoder.register(StructTranscoding(cls))
 
     # ---- commands -------------------------------------------------------------
 
@@ -389,7 +358,7 @@ class EventStore(Application[UUID]):
         """
         if stored.topic != RECORDED_TOPIC or self.mapper.cipher is not None or self.mapper.compressor is not None:
             return to_record(cast(Log.Recorded, self.mapper.to_domain_event(stored)))
-        state = _recorded_state.decode(stored.state)
+        state = decode_recorded(stored.state)
         return EventRecord(
             id=state.event_id.data,
             position=stored.originator_version,
