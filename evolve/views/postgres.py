@@ -19,7 +19,9 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from evolve.projection import TimelineView
-from evolve.views.sql import LAYOUT_VERSION, TABLES, Dialect, SqlReader, SqlWriter, table_statements
+from evolve.views.reader import SqlReader
+from evolve.views.sql import LAYOUT_VERSION, TABLES, Dialect, table_statements
+from evolve.views.writer import SqlWriter
 
 #: Advisory lock class for "one projector at a time"; the key within it is the schema,
 #: so evolve instances in different schemas of one database never wait for each other.

@@ -18,7 +18,9 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 
 from evolve.projection import TimelineProjection, TimelineView, project
 from evolve.records import EventRecord
-from evolve.views.sql import LAYOUT_VERSION, SQLITE, TABLES, SqlReader, SqlWriter, table_statements
+from evolve.views.reader import SqlReader
+from evolve.views.sql import LAYOUT_VERSION, SQLITE, TABLES, table_statements
+from evolve.views.writer import SqlWriter
 
 InTransaction = Callable[[SQLiteCursor, Sequence[int]], None]
 

@@ -1,0 +1,145 @@
+"""The read side of the interval tables (CQRS): what queries ask of the view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from evolve.state import Status
+from evolve.views.sql import JOINED, Dialect, as_bytes, day_of, status_of
+
+
+class SqlReader:
+    """Read-only queries over the interval tables (the read side of CQRS)."""
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        self.c = cursor
+        self.sql = dialect
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self.c.execute(self.sql(statement), params)
+        return list(self.c.fetchall())
+
+    def state(self, org: str, day: dt.date, known: int) -> Status | None:
+        found = self.rows(
+            f"SELECT status, data {JOINED} WHERE org=? AND valid_from<=? AND valid_to>? "
+            "AND recorded_from<=? AND recorded_to>? ORDER BY valid_from DESC LIMIT 1",
+            (org, day.isoformat(), day.isoformat(), known, known),
+        )
+        return status_of(*found[0]) if found else None
+
+    def known_organisation(self, org: str) -> bool:
+        return bool(self.rows("SELECT 1 FROM timeline_organisations WHERE org=?", (org,)))
+
+    def states(
+        self,
+        day: dt.date,
+        known: int,
+        *,
+        kind: str | None = None,
+        stage: str | None = None,
+        text: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Status]:
+        clauses = ["valid_from<=?", "valid_to>?", "recorded_from<=?", "recorded_to>?"]
+        params: list[Any] = [day.isoformat(), day.isoformat(), known, known]
+        if after is not None:
+            clauses.append("org>?")
+            params.append(after)
+        if kind is not None:
+            clauses.append("kind=?")
+            params.append(kind)
+        if stage is not None:
+            clauses.append("stage=?")
+            params.append(stage)
+        if text:
+            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clauses.append("(LOWER(name) LIKE ? ESCAPE '\\' OR org LIKE ? ESCAPE '\\')")
+            params += [pattern, pattern]
+        # Clauses are fixed text chosen above; every value is a bound parameter.
+        statement = f"SELECT status, data {JOINED} WHERE " + " AND ".join(clauses) + " ORDER BY org"
+        if limit is not None:
+            statement += " LIMIT ?"
+            params.append(limit)
+        return [status_of(status, data) for status, data in self.rows(statement, params)]
+
+    def history(self, org: str, known: int) -> list[tuple[dt.date, dt.date, Status]]:
+        found = self.rows(
+            f"SELECT valid_from, valid_to, status, data {JOINED} WHERE org=? AND recorded_from<=? "
+            "AND recorded_to>? ORDER BY valid_from",
+            (org, known, known),
+        )
+        return [(day_of(a), day_of(b), status_of(s, d)) for a, b, s, d in found]
+
+    def records(
+        self,
+        *,
+        type_: str | None = None,
+        subject: str | None = None,
+        from_day: dt.date | None = None,
+        to_day: dt.date | None = None,
+        after: int = 0,
+        limit: int = 50,
+    ) -> list[bytes]:
+        clauses = ["position>?"]
+        params: list[Any] = [after]
+        if type_ is not None:
+            clauses.append("type=?")
+            params.append(type_)
+        if from_day is not None:
+            clauses.append("effective>=?")
+            params.append(from_day.isoformat())
+        if to_day is not None:
+            clauses.append("effective<=?")
+            params.append(to_day.isoformat())
+        if subject is not None:
+            clauses.append("position IN (SELECT position FROM timeline_subjects WHERE subject=?)")
+            params.append(subject)
+        statement = "SELECT record FROM timeline_entries WHERE " + " AND ".join(clauses) + " ORDER BY position LIMIT ?"  # noqa: S608
+        return [as_bytes(row[0]) for row in self.rows(statement, [*params, limit])]
+
+    def record(self, event_id: str) -> bytes | None:
+        found = self.rows("SELECT record FROM timeline_entries WHERE event_id=?", (event_id,))
+        return as_bytes(found[0][0]) if found else None
+
+    def policies(self, after: str | None, limit: int) -> list[tuple[str, bytes]]:
+        found = self.rows(
+            "SELECT event_id, event FROM timeline_policies WHERE policy_id>? ORDER BY policy_id LIMIT ?",
+            (after or "", limit),
+        )
+        return [(event_id, as_bytes(event)) for event_id, event in found]
+
+    def policy(self, policy_id: str) -> tuple[str, bytes] | None:
+        found = self.rows("SELECT event_id, event FROM timeline_policies WHERE policy_id=?", (policy_id,))
+        return (found[0][0], as_bytes(found[0][1])) if found else None
+
+    def timelines(self, known: int, start: dt.date, end: dt.date) -> dict[str, list[tuple[dt.date, dt.date, Status]]]:
+        """Every organisation's intervals that touch [start, end], as known at `known`."""
+        found = self.rows(
+            f"SELECT org, valid_from, valid_to, status, data {JOINED} WHERE recorded_from<=? AND recorded_to>? "
+            "AND valid_from<=? AND valid_to>=? ORDER BY org, valid_from",
+            (known, known, end.isoformat(), start.isoformat()),
+        )
+        out: dict[str, list[tuple[dt.date, dt.date, Status]]] = {}
+        for org, a, b, s, d in found:
+            out.setdefault(org, []).append((day_of(a), day_of(b), status_of(s, d)))
+        return out
+
+    def cause(self, org: str, day: dt.date, known: int) -> str | None:
+        """The last event naming `org` that took effect on `day` (e.g. what ended it)."""
+        found = self.rows(
+            "SELECT e.event_id FROM timeline_touches t JOIN timeline_entries e ON e.position = t.position "
+            "WHERE t.org=? AND t.effective=? AND e.known_from<=? ORDER BY t.position DESC LIMIT 1",
+            (org, day.isoformat(), known),
+        )
+        return str(found[0][0]) if found else None
+
+    def entry_count(self) -> int:
+        return int(self.rows("SELECT COUNT(*) FROM timeline_entries")[0][0])
+
+    def latest_known(self) -> int | None:
+        """Record time (µs) of the newest projected entry, or None for an empty log."""
+        found = self.rows("SELECT known_from FROM timeline_entries ORDER BY position DESC LIMIT 1")
+        return int(found[0][0]) if found else None
