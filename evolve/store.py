@@ -192,17 +192,16 @@ class EventStore(Application[UUID]):
             recorded_at = now + dt.timedelta(microseconds=index)
             entry_hash = chain_hash(previous_hash, event_id, position, _timestamp_text(recorded_at), event)
             previous_hash = entry_hash
-            pending.append(
-                Log.Recorded(
-                    originator_id=LOG_ID,
-                    originator_version=position,
-                    timestamp=recorded_at,
-                    event_id=event_id,
-                    event=event,
-                    subjects=subjects,
-                    hash=entry_hash,
-                )
+            entry = Log.Recorded(
+                originator_id=LOG_ID,
+                originator_version=position,
+                timestamp=recorded_at,
+                event_id=event_id,
+                event=event,
+                subjects=subjects,
+                hash=entry_hash,
             )
+            pending.append(entry)
             pending.append(
                 Subject.Registered(
                     originator_id=event_id,
@@ -230,14 +229,7 @@ class EventStore(Application[UUID]):
                     )
                 )
                 heads[stream] = (version + 1, new_kind)
-            record = EventRecord(
-                id=event_id,
-                position=position,
-                recorded_at=recorded_at,
-                subjects=subjects,
-                hash=entry_hash,
-                event=event,
-            )
+            record = to_record(entry)
             records.append(record)
             by_id[event_id] = record
         if idempotency_key is not None:
