@@ -242,11 +242,15 @@ class EventStore(Application[UUID]):
                     event_ids=event_ids,
                 )
             )
+        # Straight to the event store: `Application.save` would check each event
+        # against a runtime Protocol (a quarter of a bulk import's time) only to
+        # collect what is already a list; this application has no aggregates to
+        # cache or snapshot, and nothing subscribes to its notify hooks.
         if self.in_transaction is not None:
             hook = self.in_transaction
-            self.save(*pending, in_transaction=lambda cursor, ids: hook(cursor, ids, records))
+            self.events.put(pending, in_transaction=lambda cursor, ids: hook(cursor, ids, records))
         else:
-            self.save(*pending)
+            self.events.put(pending)
         self._last_recorded = records[-1].recorded_at
         self._cached_head = (position, previous_hash)
         if len(self._cached_subjects) > SUBJECT_CACHE_SIZE:
