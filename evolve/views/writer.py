@@ -45,7 +45,8 @@ class SqlWriter(TimelineWriter):
         self._broadcasts: tuple[dt.date, list[TimelineEvent]] | None = None
         self._orgs: set[str] = set()
         # Write buffers, in flush order.
-        self._entries: list[tuple[Any, ...]] = []
+        self._entries: dict[int, list[Any]] = {}  # by position
+        self._entry_positions: dict[str, int] = {}  # buffered entries' positions by event id
         self._subjects: list[tuple[str, int]] = []
         self._touches: list[tuple[str, str, int]] = []
         self._new_orgs: list[tuple[str]] = []
@@ -86,7 +87,7 @@ class SqlWriter(TimelineWriter):
             "timeline_entries",
             "position, event_id, type, effective, recorded_at, known_from, record, current, fold_effective, "
             "broadcast, policy_id",
-            self._entries,
+            list(self._entries.values()),
         )
         self.insert("timeline_subjects", "subject, position", self._subjects)
         self.insert("timeline_touches", "org, effective, position", self._touches)
@@ -104,8 +105,10 @@ class SqlWriter(TimelineWriter):
         )
         self.insert_ignore("timeline_lists (hash, data)", "(?,?)", list(self._lists.items()))
         self._lists.clear()
-        for buffer in (self._entries, self._subjects, self._touches, self._new_orgs, self._deletes, self._closes):
+        for buffer in (self._subjects, self._touches, self._new_orgs, self._deletes, self._closes):
             buffer.clear()
+        self._entries.clear()
+        self._entry_positions.clear()
         self._unflushed_broadcasts.clear()
         self._inserts.clear()
 
@@ -121,18 +124,17 @@ class SqlWriter(TimelineWriter):
     def add_entry(self, record: EventRecord, known_from: int, current: BaseEvent | None) -> None:
         self._known = known_from
         event = record.event
-        self._entries.append(
-            (
-                record.position,
-                str(record.id),
-                event.type,
-                event.effective.isoformat(),
-                record.recorded_at.isoformat(),
-                known_from,
-                _encode(record),
-                *self._current_columns(current, event.effective),
-            )
-        )
+        self._entries[record.position] = [
+            record.position,
+            str(record.id),
+            event.type,
+            event.effective.isoformat(),
+            record.recorded_at.isoformat(),
+            known_from,
+            _encode(record),
+            *self._current_columns(current, event.effective),
+        ]
+        self._entry_positions[str(record.id)] = record.position
         self._subjects.extend((s, record.position) for s in dict.fromkeys(record.subjects))
         if current is not None:
             self._touch(record.position, current, str(record.id))
@@ -168,7 +170,10 @@ class SqlWriter(TimelineWriter):
                 self._new_orgs.append((org,))
 
     def entry(self, event_id: str) -> Entry | None:
-        self.flush()
+        position = self._entry_positions.get(event_id)
+        if position is not None:  # buffered: not in the database yet
+            row = self._entries[position]
+            return Entry(position, day_of(row[8]), _decode_correctable(row[7]) if row[7] is not None else None)
         found = self.rows(
             "SELECT position, fold_effective, current FROM timeline_entries WHERE event_id=?", (event_id,)
         )
@@ -180,19 +185,27 @@ class SqlWriter(TimelineWriter):
         )
 
     def set_current(self, position: int, current: BaseEvent | None) -> None:
-        self.flush()
-        found = self.rows("SELECT fold_effective, event_id FROM timeline_entries WHERE position=?", (position,))
-        self.execute(
-            "UPDATE timeline_entries SET current=?, fold_effective=?, broadcast=?, policy_id=? WHERE position=?",
-            (*self._current_columns(current, day_of(found[0][0])), position),
-        )
+        row = self._entries.get(position)
+        if row is not None:  # buffered: change the row before it is written
+            event_id, effective = row[1], row[8]
+            row[7:11] = self._current_columns(current, day_of(effective))
+        else:
+            found = self.rows("SELECT event_id, fold_effective FROM timeline_entries WHERE position=?", (position,))
+            event_id, effective = found[0]
+            self.execute(
+                "UPDATE timeline_entries SET current=?, fold_effective=?, broadcast=?, policy_id=? WHERE position=?",
+                (*self._current_columns(current, day_of(effective)), position),
+            )
+        # The old version's touches go, wherever they are. `_before` may now claim
+        # a touch that is gone: harmless, it only sends a read to the database.
         self.execute("DELETE FROM timeline_touches WHERE position=?", (position,))
-        # Corrections are rare: forget the timeline caches rather than patch them.
-        self._before.clear()
-        self._added.clear()
+        self._touches = [t for t in self._touches if t[2] != position]
+        for org, added in self._added.items():
+            self._added[org] = [e for e in added if e.position != position]
+        self._unflushed_broadcasts = [b for b in self._unflushed_broadcasts if b.position != position]
         self._broadcasts = None
         if current is not None:
-            self._touch(position, current, str(found[0][1]))
+            self._touch(position, current, str(event_id))
 
     def _cached_tail(self, org: str, day: dt.date) -> list[Segment]:
         """The cached list of `org`'s current rows, holding at least those ending on or after `day`.
