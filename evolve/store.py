@@ -328,7 +328,8 @@ class EventStore(Application[UUID]):
     def version(self, subject: str) -> int:
         """How many entries touched `subject` (0 if unknown)."""
         stream = UUID(subject) if _is_uuid(subject) else subject_id(subject)
-        return self._subject_head(stream)[0]
+        stored = self.recorder.select_events(stream, desc=True, limit=1)
+        return stored[0].originator_version if stored else 0  # the stream's version: nothing to decode
 
     def get(self, event_id: UUID) -> EventRecord:
         record = self._recorded(event_id)
