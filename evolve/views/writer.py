@@ -42,13 +42,14 @@ class SqlWriter(TimelineWriter):
         self._tails: dict[str, tuple[dt.date, list[Segment]]] = {}
         self._before: dict[str, str | None] = {}  # latest touch date per org before this transaction
         self._added: dict[str, list[TimelineEvent]] = {}  # touches added in this transaction
+        self._touched: dict[int, list[str]] = {}  # the organisations each of those touches names
         self._broadcasts: tuple[dt.date, list[TimelineEvent]] | None = None
         self._orgs: set[str] = set()
         # Write buffers, in flush order.
         self._entries: dict[int, list[Any]] = {}  # by position
         self._entry_positions: dict[str, int] = {}  # buffered entries' positions by event id
         self._subjects: list[tuple[str, int]] = []
-        self._touches: list[tuple[str, str, int]] = []
+        self._touches: dict[tuple[str, int], tuple[str, str, int]] = {}  # by (org, position)
         self._new_orgs: list[tuple[str]] = []
         self._unflushed_broadcasts: list[TimelineEvent] = []
         self._deletes: list[tuple[str, str, int]] = []
@@ -90,7 +91,7 @@ class SqlWriter(TimelineWriter):
             list(self._entries.values()),
         )
         self.insert("timeline_subjects", "subject, position", self._subjects)
-        self.insert("timeline_touches", "org, effective, position", self._touches)
+        self.insert("timeline_touches", "org, effective, position", list(self._touches.values()))
         self.insert_ignore("timeline_organisations (org)", "(?)", self._new_orgs)
         self.executemany(
             "DELETE FROM timeline_intervals WHERE org=? AND valid_from=? AND recorded_from=?", self._deletes
@@ -105,8 +106,9 @@ class SqlWriter(TimelineWriter):
         )
         self.insert_ignore("timeline_lists (hash, data)", "(?,?)", list(self._lists.items()))
         self._lists.clear()
-        for buffer in (self._subjects, self._touches, self._new_orgs, self._deletes, self._closes):
+        for buffer in (self._subjects, self._new_orgs, self._deletes, self._closes):
             buffer.clear()
+        self._touches.clear()
         self._entries.clear()
         self._entry_positions.clear()
         self._unflushed_broadcasts.clear()
@@ -164,7 +166,8 @@ class SqlWriter(TimelineWriter):
         for org in dict.fromkeys(current.subjects()):
             self._load_before(org)
             self._added.setdefault(org, []).append(item)
-            self._touches.append((org, day, position))
+            self._touched.setdefault(position, []).append(org)
+            self._touches[(org, position)] = (org, day, position)
             if org not in self._orgs:
                 self._orgs.add(org)
                 self._new_orgs.append((org,))
@@ -199,9 +202,9 @@ class SqlWriter(TimelineWriter):
         # The old version's touches go, wherever they are. `_before` may now claim
         # a touch that is gone: harmless, it only sends a read to the database.
         self.execute("DELETE FROM timeline_touches WHERE position=?", (position,))
-        self._touches = [t for t in self._touches if t[2] != position]
-        for org, added in self._added.items():
-            self._added[org] = [e for e in added if e.position != position]
+        for org in self._touched.pop(position, ()):
+            self._touches.pop((org, position), None)
+            self._added[org] = [e for e in self._added[org] if e.position != position]
         self._unflushed_broadcasts = [b for b in self._unflushed_broadcasts if b.position != position]
         self._broadcasts = None
         if current is not None:
