@@ -160,7 +160,7 @@ class SqlWriter(TimelineWriter):
         if scope is not None and scope.is_broadcast:
             self._unflushed_broadcasts.append(item)
             if self._broadcasts is not None and item.effective >= self._broadcasts[0]:
-                self._broadcasts[1].append(item)
+                bisect.insort(self._broadcasts[1], item)
             return
         day = current.effective.isoformat()
         for org in dict.fromkeys(current.subjects()):
@@ -190,11 +190,13 @@ class SqlWriter(TimelineWriter):
     def set_current(self, position: int, current: BaseEvent | None) -> None:
         row = self._entries.get(position)
         if row is not None:  # buffered: change the row before it is written
-            event_id, effective = row[1], row[8]
+            event_id, effective, was_broadcast = row[1], row[8], row[9]
             row[7:11] = self._current_columns(current, day_of(effective))
         else:
-            found = self.rows("SELECT event_id, fold_effective FROM timeline_entries WHERE position=?", (position,))
-            event_id, effective = found[0]
+            found = self.rows(
+                "SELECT event_id, fold_effective, broadcast FROM timeline_entries WHERE position=?", (position,)
+            )
+            event_id, effective, was_broadcast = found[0]
             self.execute(
                 "UPDATE timeline_entries SET current=?, fold_effective=?, broadcast=?, policy_id=? WHERE position=?",
                 (*self._current_columns(current, day_of(effective)), position),
@@ -205,8 +207,11 @@ class SqlWriter(TimelineWriter):
         for org in self._touched.pop(position, ()):
             self._touches.pop((org, position), None)
             self._added[org] = [e for e in self._added[org] if e.position != position]
-        self._unflushed_broadcasts = [b for b in self._unflushed_broadcasts if b.position != position]
-        self._broadcasts = None
+        if was_broadcast:
+            self._unflushed_broadcasts = [b for b in self._unflushed_broadcasts if b.position != position]
+            if self._broadcasts is not None:
+                floor, cached = self._broadcasts
+                self._broadcasts = (floor, [b for b in cached if b.position != position])
         if current is not None:
             self._touch(position, current, str(event_id))
 
@@ -287,7 +292,7 @@ class SqlWriter(TimelineWriter):
             self._before[org] = found[0][0]
 
     def _broadcasts_from(self, day: dt.date) -> list[TimelineEvent]:
-        """Broadcasts effective on or after `day`, cached like the tails."""
+        """Broadcasts effective on or after `day`, cached like the tails, in (date, position) order."""
         cached = self._broadcasts
         if cached is None or day < cached[0]:
             statement = (
@@ -304,8 +309,10 @@ class SqlWriter(TimelineWriter):
             ]
             upper = cached[0] if cached is not None else END_OF_TIME
             found += [b for b in self._unflushed_broadcasts if day <= b.effective < upper]
+            found.sort()  # all before the old floor, so the joined list stays in (date, position) order
             cached = self._broadcasts = (day, found + (cached[1] if cached is not None else []))
-        return [b for b in cached[1] if b.effective >= day]
+        items = cached[1]
+        return items[bisect.bisect_left(items, day, key=lambda b: b.effective) :]
 
     def _stored_touches(self, org: str, day: dt.date) -> list[TimelineEvent]:
         found = self.rows(
