@@ -54,8 +54,9 @@ class Segment(NamedTuple):
     """One current-knowledge interval of an organisation's timeline.
 
     `status` and `lists` are the stored encoding (see :mod:`evolve.codec`),
-    what rows are compared by; `state` is the decoded value, kept so that a
-    timeline extended event by event is never decoded again.
+    what rows are compared by. `state` is the decoded value when the writer
+    made it (a timeline extended event by event is never decoded); rows read
+    from the database are decoded only if asked, from `status` and `lists_data`.
     """
 
     valid_from: dt.date
@@ -63,7 +64,11 @@ class Segment(NamedTuple):
     recorded_from: int
     status: bytes
     lists: str | None
-    state: Status
+    lists_data: bytes | None = None
+    state: Status | None = None
+
+    def decoded(self) -> Status:
+        return self.state if self.state is not None else codec.decode(self.status, self.lists_data)
 
 
 class TimelineEvent(NamedTuple):

@@ -15,7 +15,7 @@ from evolve.projection import ONE_DAY, Entry, Segment, TimelineEvent, TimelineWr
 from evolve.records import EventRecord
 from evolve.state import Status
 from evolve.types import END_OF_TIME
-from evolve.views.sql import JOINED, OPEN, Dialect, as_bytes, day_of, status_of
+from evolve.views.sql import JOINED, OPEN, Dialect, as_bytes, day_of
 
 _encode = msgspec.json.Encoder().encode
 _decode_correctable = msgspec.json.Decoder(Correctable).decode
@@ -235,7 +235,8 @@ class SqlWriter(TimelineWriter):
             params.append(cached[0].isoformat())
         found = self.rows(statement + " ORDER BY valid_from", params)
         segments = [
-            Segment(day_of(a), day_of(b), int(r), as_bytes(s), h, status_of(s, d)) for a, b, r, s, h, d in found
+            Segment(day_of(a), day_of(b), int(r), as_bytes(s), h, as_bytes(d) if d is not None else None)
+            for a, b, r, s, h, d in found
         ]
         if cached is not None:
             segments += cached[1]
@@ -252,23 +253,32 @@ class SqlWriter(TimelineWriter):
     def status_on(self, org: str, day: dt.date) -> Status | None:
         segments = self._tail(org, day + ONE_DAY)
         if segments and segments[0].valid_from <= day:
-            return segments[0].state
+            return segments[0].decoded()
         return None
 
     def orgs_on(self, day: dt.date, scope: Scope | None = None) -> list[str]:
-        self.flush()
-        clause, params = "", [OPEN, day.isoformat(), day.isoformat()]
+        iso = day.isoformat()
+        clause, params, column, value = "", [OPEN, iso, iso], 0, ""
         if scope is not None and scope.stage is not None:
-            clause, params = " AND stage=?", [*params, scope.stage.value]
+            clause, column, value = " AND stage=?", 6, scope.stage.value
         elif scope is not None and scope.kind is not None:
-            clause, params = " AND kind=?", [*params, scope.kind.value]
+            clause, column, value = " AND kind=?", 5, scope.kind.value
         found = self.rows(
-            "SELECT org FROM timeline_intervals WHERE recorded_to=? AND valid_from<=? AND valid_to>?"  # noqa: S608
-            + clause  # fixed text chosen above; values are bound
-            + " ORDER BY org",
-            params,
+            "SELECT org, valid_from, recorded_from FROM timeline_intervals "  # noqa: S608
+            "WHERE recorded_to=? AND valid_from<=? AND valid_to>?" + clause,  # fixed text chosen above
+            [*params, value] if clause else params,
         )
-        return [str(row[0]) for row in found]
+        # The database lacks what this transaction buffered: drop the rows it
+        # closed or deleted, add the current rows it wrote.
+        gone = {(org, valid_from, recorded_from) for _, org, valid_from, recorded_from in self._closes}
+        gone.update(self._deletes)
+        orgs = {str(org) for org, valid_from, recorded_from in found if (org, valid_from, recorded_from) not in gone}
+        orgs.update(
+            row[0]
+            for row in self._inserts.values()
+            if row[4] == OPEN and row[1] <= iso < row[2] and (not column or row[column] == value)
+        )
+        return sorted(orgs)
 
     def segments_from(self, org: str, day: dt.date) -> list[Segment]:
         return list(self._tail(org, day))
@@ -344,7 +354,7 @@ class SqlWriter(TimelineWriter):
     ) -> None:
         bisect.insort(
             self._cached_tail(org, valid_to),
-            Segment(valid_from, valid_to, known_from, data.scalar, data.lists, status),
+            Segment(valid_from, valid_to, known_from, data.scalar, data.lists, data.lists_data, status),
             key=lambda s: s.valid_from,
         )
         self._inserts[(org, valid_from, known_from)] = [
@@ -364,16 +374,22 @@ class SqlWriter(TimelineWriter):
             self._lists[data.lists] = data.lists_data
 
     def refresh_policy(self, policy_id: str) -> None:
-        self.flush()
-        self.execute("DELETE FROM timeline_policies WHERE policy_id=?", (policy_id,))
+        """The policy row is its newest current version, in the database or still buffered."""
         found = self.rows(
-            "SELECT position, event_id, fold_effective, current FROM timeline_entries "
+            "SELECT fold_effective, position, event_id, current FROM timeline_entries "
             "WHERE policy_id=? AND current IS NOT NULL ORDER BY fold_effective DESC, position DESC LIMIT 1",
             (policy_id,),
         )
-        if found:
-            position, event_id, effective, current = found[0]
+        candidates = [(str(e), int(p), str(i), as_bytes(c)) for e, p, i, c in found]
+        candidates += [
+            (row[8], row[0], row[1], row[7])
+            for row in self._entries.values()
+            if row[10] == policy_id and row[7] is not None
+        ]
+        self.execute("DELETE FROM timeline_policies WHERE policy_id=?", (policy_id,))
+        if candidates:
+            effective, position, event_id, current = max(candidates, key=lambda c: (c[0], c[1]))
             self.execute(
                 "INSERT INTO timeline_policies (policy_id, position, event_id, effective, event) VALUES (?,?,?,?,?)",
-                (policy_id, position, event_id, effective, as_bytes(current)),
+                (policy_id, position, event_id, effective, current),
             )
