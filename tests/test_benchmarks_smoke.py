@@ -81,3 +81,12 @@ def test_sizes_parse() -> None:
     assert parse_sizes("10k,100k,1m") == [10_000, 100_000, 1_000_000]
     with pytest.raises(argparse.ArgumentTypeError):
         parse_sizes("5")
+
+
+def test_pages_names_the_btrees_an_append_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.pages import main
+
+    main(["--size", "300", "--appends", "3"])
+    out = capsys.readouterr().out
+    assert "pages written per append" in out
+    assert "stored_events" in out and "timeline_intervals" in out
