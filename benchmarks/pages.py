@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.generator import generate
+from benchmarks.generator import SyntheticLog, generate
 from benchmarks.runner import BATCH, parse_sizes
 
 WAL_HEADER = 32
@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     log = generate(n + k, args.seed)
     path = Path(tempfile.mkdtemp(prefix="evolve-pages-")) / "pages.db"
     system = Evolve(Settings(database_url=str(path)), project_on_append=False)
-    for a, b in log.batches(BATCH):
-        if b <= n:
-            system.append(log.events[a:b], ids=log.ids[a:b])
+    head = SyntheticLog(log.seed, log.events[:n], log.ids[:n], log.organisations)
+    for a, b in head.batches(BATCH):
+        system.append(head.events[a:b], ids=head.ids[a:b])
     system.catch_up()
     system.close()
     with sqlite3.connect(path) as db:
