@@ -417,6 +417,7 @@ class _Generator:
     def _broadcast(self, clock: dt.date) -> None:
         self.broadcasts += 1
         r = self.rng.random()
+        data: dict[str, Any]
         if r < 0.6:
             step = self.rng.randint(0, 2)
             data = {

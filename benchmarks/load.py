@@ -157,7 +157,8 @@ def _httpx(base: str, paths: Sequence[str], seconds: float, connections: int) ->
         check=True,
         cwd=ROOT,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def _loop(base: str, seconds: float, connections: int, paths: list[str]) -> dict[str, float]:

@@ -438,7 +438,10 @@ def table(result: dict[str, Any]) -> str:
     for label, get in rows[1:]:
         lines.append(f"{label:<{width}}  " + "  ".join(f"{get(s):>16}" for s in sizes))
     lines.append("")
-    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
+
+    def fmt(value: Any, spec: str) -> str:
+        return "n/a" if value is None else format(value, spec)
+
     lines.append(
         f"store {result['store']} ({result['mode']}), python {result['machine']['python']}, "
         f"{result['machine'].get('cpus')} cpus, load tool {result['load_tool']}"

@@ -115,7 +115,8 @@ class RawBaseline:
         else:
             import psycopg
 
-            conn = psycopg.connect(self.db.base_url, autocommit=False)
+            # The same DB-API calls as on sqlite3 from here on.
+            conn = psycopg.connect(self.db.base_url, autocommit=False)  # type: ignore[assignment]
             conn.execute(f'SET search_path TO "{self.db.schema}"')
             conn.execute(f"CREATE TABLE {self.table} (id TEXT NOT NULL, payload BYTEA NOT NULL)")
             conn.commit()
