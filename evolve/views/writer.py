@@ -152,13 +152,15 @@ class SqlWriter(TimelineWriter):
             current.policy_id if isinstance(current, PolicyPublished) else None,
         )
 
-    def _touch(self, position: int, current: BaseEvent, event_id: str) -> None:
+    def _touch(self, position: int, current: BaseEvent, event_id: str, *, stored: bool = False) -> None:
+        """Note what `current` touches; `stored` if its entry row is already in the database."""
         if isinstance(current, PolicyPublished):
             return
         item = TimelineEvent(current.effective, position, event_id, current)
         scope = current.scope_or_none
         if scope is not None and scope.is_broadcast:
-            self._unflushed_broadcasts.append(item)
+            if not stored:  # else a reload of the cache finds it in the database
+                self._unflushed_broadcasts.append(item)
             if self._broadcasts is not None and item.effective >= self._broadcasts[0]:
                 bisect.insort(self._broadcasts[1], item)
             return
@@ -213,7 +215,7 @@ class SqlWriter(TimelineWriter):
                 floor, cached = self._broadcasts
                 self._broadcasts = (floor, [b for b in cached if b.position != position])
         if current is not None:
-            self._touch(position, current, str(event_id))
+            self._touch(position, current, str(event_id), stored=row is None)
 
     def _cached_tail(self, org: str, day: dt.date) -> list[Segment]:
         """The cached list of `org`'s current rows, holding at least those ending on or after `day`.
