@@ -24,12 +24,13 @@ _decode_correctable = msgspec.json.Decoder(Correctable).decode
 class SqlWriter(TimelineWriter):
     """The projection's writes and reads inside one open transaction.
 
-    Writes are buffered and sent with one ``executemany`` per table when the
-    transaction ends (:meth:`flush`), or earlier when a read needs the rows
-    in the database: a transaction of thousands of entries costs a handful of
-    statements, not several per entry. Reads are cached for the transaction's
-    life (a writer never outlives it), and only the part of a timeline that
-    an event can change is read: its tail from the event's date on.
+    Writes are buffered and sent with one bulk statement per table when the
+    transaction ends (:meth:`flush`, the writer's last call): a transaction of
+    thousands of entries costs a handful of statements, not several per entry.
+    Until then the database holds only what earlier transactions wrote, and
+    every read adds this transaction's buffered changes to what it finds.
+    Reads are cached for the transaction's life, and only the part of a
+    timeline that an event can change is read: its tail from the event's date on.
     """
 
     def __init__(self, cursor: Any, dialect: Dialect, ignore_conflict: tuple[str, str]) -> None:
@@ -51,8 +52,7 @@ class SqlWriter(TimelineWriter):
         self._subjects: list[tuple[str, int]] = []
         self._touches: dict[tuple[str, int], tuple[str, str, int]] = {}  # by (org, position)
         self._new_orgs: list[tuple[str]] = []
-        self._unflushed_broadcasts: list[TimelineEvent] = []
-        self._deletes: list[tuple[str, str, int]] = []
+        self._new_broadcasts: list[TimelineEvent] = []  # added by this transaction
         self._closes: list[tuple[int, str, str, int]] = []
         self._inserts: dict[tuple[str, dt.date, int], list[Any]] = {}
         self._lists: dict[str, bytes] = {}
@@ -94,9 +94,6 @@ class SqlWriter(TimelineWriter):
         self.insert("timeline_touches", "org, effective, position", list(self._touches.values()))
         self.insert_ignore("timeline_organisations (org)", "(?)", self._new_orgs)
         self.executemany(
-            "DELETE FROM timeline_intervals WHERE org=? AND valid_from=? AND recorded_from=?", self._deletes
-        )
-        self.executemany(
             "UPDATE timeline_intervals SET recorded_to=? WHERE org=? AND valid_from=? AND recorded_from=?", self._closes
         )
         self.insert(
@@ -106,12 +103,12 @@ class SqlWriter(TimelineWriter):
         )
         self.insert_ignore("timeline_lists (hash, data)", "(?,?)", list(self._lists.items()))
         self._lists.clear()
-        for buffer in (self._subjects, self._new_orgs, self._deletes, self._closes):
+        for buffer in (self._subjects, self._new_orgs, self._closes):
             buffer.clear()
         self._touches.clear()
         self._entries.clear()
         self._entry_positions.clear()
-        self._unflushed_broadcasts.clear()
+        self._new_broadcasts.clear()
         self._inserts.clear()
 
     # ---- TimelineWriter --------------------------------------------------------
@@ -160,7 +157,7 @@ class SqlWriter(TimelineWriter):
         scope = current.scope_or_none
         if scope is not None and scope.is_broadcast:
             if not stored:  # else a reload of the cache finds it in the database
-                self._unflushed_broadcasts.append(item)
+                self._new_broadcasts.append(item)
             if self._broadcasts is not None and item.effective >= self._broadcasts[0]:
                 bisect.insort(self._broadcasts[1], item)
             return
@@ -210,7 +207,7 @@ class SqlWriter(TimelineWriter):
             self._touches.pop((org, position), None)
             self._added[org] = [e for e in self._added[org] if e.position != position]
         if was_broadcast:
-            self._unflushed_broadcasts = [b for b in self._unflushed_broadcasts if b.position != position]
+            self._new_broadcasts = [b for b in self._new_broadcasts if b.position != position]
             if self._broadcasts is not None:
                 floor, cached = self._broadcasts
                 self._broadcasts = (floor, [b for b in cached if b.position != position])
@@ -271,9 +268,8 @@ class SqlWriter(TimelineWriter):
             [*params, value] if clause else params,
         )
         # The database lacks what this transaction buffered: drop the rows it
-        # closed or deleted, add the current rows it wrote.
+        # closed, add the current rows it wrote.
         gone = {(org, valid_from, recorded_from) for _, org, valid_from, recorded_from in self._closes}
-        gone.update(self._deletes)
         orgs = {str(org) for org, valid_from, recorded_from in found if (org, valid_from, recorded_from) not in gone}
         orgs.update(
             row[0]
@@ -288,13 +284,10 @@ class SqlWriter(TimelineWriter):
     def timeline_events(self, org: str, day: dt.date) -> list[TimelineEvent]:
         self._load_before(org)
         before = self._before[org]
-        added = [e for e in self._added.get(org, ()) if e.effective >= day]
-        found = [*added, *self._broadcasts_from(day)]
+        found = [e for e in self._added.get(org, ()) if e.effective >= day]
+        found += self._broadcasts_from(day)
         if before is not None and before >= day.isoformat():
-            # Entries recorded before this transaction reach `day`: read them (the
-            # database may also hold this transaction's flushed ones, kept once).
-            seen = {e.position for e in added}
-            found += [e for e in self._stored_touches(org, day) if e.position not in seen]
+            found += self._stored_touches(org, day)  # entries of earlier transactions reach `day`
         return sorted(found)
 
     def _load_before(self, org: str) -> None:
@@ -320,7 +313,7 @@ class SqlWriter(TimelineWriter):
                 for effective, position, event_id, current in self.rows(statement, params)
             ]
             upper = cached[0] if cached is not None else END_OF_TIME
-            found += [b for b in self._unflushed_broadcasts if day <= b.effective < upper]
+            found += [b for b in self._new_broadcasts if day <= b.effective < upper]
             found.sort()  # all before the old floor, so the joined list stays in (date, position) order
             cached = self._broadcasts = (day, found + (cached[1] if cached is not None else []))
         items = cached[1]
@@ -341,15 +334,12 @@ class SqlWriter(TimelineWriter):
         self._cached_tail(org, segment.valid_to).remove(segment)
         key = (org, segment.valid_from, segment.recorded_from)
         row = self._inserts.get(key)
-        if row is not None:  # written by this transaction, not yet in the database
-            if segment.recorded_from == known_from:
-                del self._inserts[key]
-            else:
-                row[4] = known_from
-        elif segment.recorded_from == known_from:
-            self._deletes.append((org, segment.valid_from.isoformat(), segment.recorded_from))
-        else:
+        if row is None:  # written by an earlier transaction, so recorded before `known_from`
             self._closes.append((known_from, org, segment.valid_from.isoformat(), segment.recorded_from))
+        elif segment.recorded_from == known_from:
+            del self._inserts[key]  # made and unmade by the same entry: never written
+        else:
+            row[4] = known_from
 
     def insert_segment(
         self, org: str, valid_from: dt.date, valid_to: dt.date, known_from: int, status: Status, data: codec.Encoded
