@@ -35,11 +35,11 @@ from evolve.errors import (
     EvolveError,
     IdempotencyKeyReused,
     InvalidEvent,
+    InvalidQuery,
     NotFound,
     StoreUnavailable,
     UnknownSubject,
 )
-from evolve.query import InvalidQuery
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:evolve:problem:"
@@ -139,7 +139,7 @@ def _problem(
 def _from_domain(exc: EvolveError) -> ProblemDetailsException:
     match exc:
         case InvalidQuery():
-            return _problem(400, "invalid-parameter", "Invalid query parameter", str(exc), parameter=exc.pointer)
+            return _problem(400, "invalid-parameter", "Invalid query parameter", str(exc), parameter=exc.parameter)
         case BodyInvalid(status=400):
             return _problem(400, "malformed-body", "Malformed request body", str(exc), pointer=exc.pointer)
         case BodyInvalid():

@@ -17,7 +17,8 @@ from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from evolve.bootstrap import Evolve
-from evolve.query import DEFAULT_LIMIT, MAX_LIMIT, InvalidQuery, encode_cursor
+from evolve.errors import InvalidQuery
+from evolve.query import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 from evolve.records import EventRecord
 
 #: The composition root, injected by name into every handler.

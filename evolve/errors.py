@@ -18,6 +18,17 @@ class InvalidEvent(EvolveError):
         self.pointer = pointer
 
 
+class InvalidQuery(EvolveError):
+    """A query parameter is out of range or malformed (e.g. a forged cursor).
+
+    `parameter` names it (``cursor``, ``known_at``) so a client knows what to fix.
+    """
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
 class UnknownSubject(InvalidEvent):
     """An event names an organisation, policy or event the log has never recorded."""
 

@@ -7,21 +7,19 @@ organisations named (by the names the files themselves give, as they stood on
 the event's date) and its sources as Markdown links (a seed source as its file
 name). Rendering is pure and deterministic: the same files give the same text.
 
-``write(events_dir, out)`` regenerates the file and reports whether it changed;
-``main()`` is a small command line (``python -m evolve.history_doc [--check]``).
+``write(events_dir, out)`` regenerates the file and reports whether it changed (``evolve history-doc``).
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import re
-import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
+from evolve import labels
 from evolve.catalogue import (
     AccountableCareSystemsDesignated,
     BaseEvent,
@@ -45,51 +43,13 @@ from evolve.catalogue import (
     SystemsRenamed,
 )
 from evolve.files import EventFile, load
-from evolve.types import Kind, Milestone, Precision, Stage
+from evolve.types import Precision
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVENTS = ROOT / "events"
 DEFAULT_OUT = ROOT / "docs" / "history.md"
 
 TITLE = "NHS England local health systems: a timeline"
-
-STAGE_PLURAL: dict[Stage, str] = {
-    Stage.FOOTPRINT: "sustainability and transformation plan (STP) footprints",
-    Stage.PARTNERSHIP: "sustainability and transformation partnerships",
-    Stage.ACS: "accountable care systems",
-    Stage.ICS: "integrated care systems",
-    Stage.STATUTORY_ICS: "statutory integrated care systems",
-}
-STAGE_SINGULAR: dict[Stage, str] = {
-    Stage.FOOTPRINT: "an STP footprint",
-    Stage.PARTNERSHIP: "a sustainability and transformation partnership",
-    Stage.ACS: "an accountable care system",
-    Stage.ICS: "an integrated care system",
-    Stage.STATUTORY_ICS: "a statutory integrated care system",
-}
-KIND_LABEL: dict[Kind, str] = {
-    Kind.HEALTH_SYSTEM: "health system",
-    Kind.CCG: "clinical commissioning group",
-    Kind.TRUST: "NHS trust",
-    Kind.LOCAL_AUTHORITY: "local authority",
-    Kind.NATIONAL_BODY: "national body",
-    Kind.COMBINED_AUTHORITY: "combined authority",
-}
-KIND_PLURAL: dict[Kind, str] = {
-    Kind.HEALTH_SYSTEM: "health systems",
-    Kind.CCG: "clinical commissioning groups",
-    Kind.TRUST: "NHS trusts",
-    Kind.LOCAL_AUTHORITY: "local authorities",
-    Kind.NATIONAL_BODY: "national bodies",
-    Kind.COMBINED_AUTHORITY: "combined authorities",
-}
-MILESTONE_LABEL: dict[Milestone, str] = {
-    Milestone.FOOTPRINT_PROPOSED: "STP footprints proposed",
-    Milestone.SHORT_RETURN: "short STP planning returns submitted",
-    Milestone.DRAFT_SUBMITTED: "draft STPs submitted",
-    Milestone.FINAL_SUBMITTED: "final STPs submitted",
-    Milestone.PUBLISHED: "STPs published",
-}
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
@@ -165,9 +125,9 @@ class _Timeline:
         if scope.organisations is not None:
             return self.names_of(scope.organisations)
         if scope.stage is not None:
-            return f"every health system then at stage `{scope.stage.value}` ({STAGE_PLURAL[scope.stage]})"
+            return f"every health system then at stage `{scope.stage.value}` ({labels.STAGES[scope.stage].plural})"
         assert scope.kind is not None
-        return f"every organisation then of kind `{scope.kind.value}` ({KIND_PLURAL[scope.kind]})"
+        return f"every organisation then of kind `{scope.kind.value}` ({labels.KINDS[scope.kind].plural})"
 
     def describe(self, event: BaseEvent) -> str:
         """What happened, in plain words; updates the names the event sets."""
@@ -217,7 +177,7 @@ def _registered(t: _Timeline, e: OrganisationRegistered) -> str:
     t.names[e.organisation] = e.name
     t.created.add(e.organisation)
     code = f" (code {e.code})" if e.code else ""
-    return f"{text(e.name)}{code} registered as a {KIND_LABEL[e.kind]}."
+    return f"{text(e.name)}{code} registered as a {labels.KINDS[e.kind].singular}."
 
 
 def _footprint(t: _Timeline, e: FootprintDesignated) -> str:
@@ -245,7 +205,7 @@ def _leader(t: _Timeline, e: LeaderAppointed) -> str:
 
 
 def _milestone(t: _Timeline, e: PlanMilestone) -> str:
-    return f"Plan milestone, {MILESTONE_LABEL[e.milestone]}: {t.scope(e.scope)}."
+    return f"Plan milestone, {labels.MILESTONES[e.milestone]}: {t.scope(e.scope)}."
 
 
 def _partnerships(t: _Timeline, e: PartnershipsFormed) -> str:
@@ -263,7 +223,7 @@ def _ics(t: _Timeline, e: IntegratedCareSystemsDesignated) -> str:
 
 def _renamed_systems(t: _Timeline, e: SystemsRenamed) -> str:
     return (
-        f"Every health system then at stage `{e.from_stage.value}` ({STAGE_PLURAL[e.from_stage]}) "
+        f"Every health system then at stage `{e.from_stage.value}` ({labels.STAGES[e.from_stage].plural}) "
         f"moved to stage `{e.to_stage.value}`, as {text(e.term)}."
     )
 
@@ -358,24 +318,3 @@ def write(events_dir: Path = DEFAULT_EVENTS, out: Path = DEFAULT_OUT) -> bool:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(rendered, encoding="utf-8")
     return True
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evolve.history_doc", description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=Path, default=DEFAULT_EVENTS, help="directory of event files")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
-    parser.add_argument("--check", action="store_true", help="only check that the file is current (exit 1 if not)")
-    args = parser.parse_args(argv)
-    if args.check:
-        if is_current(args.events, args.out):
-            print(f"{args.out} is current")
-            return 0
-        print(f"{args.out} is out of date: run python -m evolve.history_doc", file=sys.stderr)
-        return 1
-    changed = write(args.events, args.out)
-    print(f"{'wrote' if changed else 'unchanged:'} {args.out}")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -20,17 +20,13 @@ import msgspec
 
 from evolve.catalogue import PolicyPublished
 from evolve.diff import Diff, merge_sorted, transitions
-from evolve.errors import InvalidEvent, NotFound
+from evolve.errors import InvalidQuery, NotFound
 from evolve.records import EventRecord
 from evolve.state import OrganisationState, Status
 from evolve.types import END_OF_TIME, SLUG_PATTERN, Flag, Kind, Precision, Stage
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-
-
-class InvalidQuery(InvalidEvent):
-    """A query parameter is out of range or malformed (e.g. a forged cursor)."""
 
 
 class OrganisationPage(msgspec.Struct, frozen=True):

@@ -42,7 +42,8 @@ from api.changefeed import ChangeNotifier, notifier, server_exiting
 from api.controllers.events import SubjectFilter, TypeFilter
 from api.schemas import System
 from evolve.bootstrap import Evolve
-from evolve.query import EventPage, InvalidQuery, encode_cursor
+from evolve.errors import InvalidQuery
+from evolve.query import EventPage, encode_cursor
 from evolve.records import EventRecord
 
 MEDIA_TYPE = "text/event-stream"

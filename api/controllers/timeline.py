@@ -21,30 +21,14 @@ from litestar.params import QueryParameter
 from litestar.static_files import create_static_files_router
 
 from api.schemas import System
-from evolve.query import InvalidQuery
+from evolve import labels
+from evolve.errors import InvalidQuery
 from evolve.types import Stage
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 #: The slider's range: the period the curated history covers.
 FIRST_DAY = dt.date(2014, 1, 1)
 LAST_DAY = dt.date(2022, 12, 31)
-
-STAGE_LABELS = {
-    Stage.FOOTPRINT: "STP footprint",
-    Stage.PARTNERSHIP: "Sustainability and transformation partnership",
-    Stage.ACS: "Accountable care system",
-    Stage.ICS: "Integrated care system",
-    Stage.STATUTORY_ICS: "Statutory integrated care system",
-}
-
-#: On each system's tile, where space is short.
-SHORT_LABELS = {
-    Stage.FOOTPRINT: "STP footprint",
-    Stage.PARTNERSHIP: "Partnership (STP)",
-    Stage.ACS: "Accountable care system",
-    Stage.ICS: "Integrated care system",
-    Stage.STATUTORY_ICS: "Statutory ICS",
-}
 
 _PAGE = Template((STATIC_DIR / "timeline.html").read_text(encoding="utf-8"))
 
@@ -61,7 +45,7 @@ def _legend(counts: dict[str, int]) -> str:
         items.append(
             f'<li class="stage stage-{stage.value}" data-stage="{stage.value}" data-count="{count}">'
             f'<span class="swatch" aria-hidden="true"></span>'
-            f'<span class="label">{html.escape(STAGE_LABELS[stage])}</span>'
+            f'<span class="label">{html.escape(labels.STAGES[stage].title)}</span>'
             f'<span class="count">{count}</span></li>'
         )
     return "\n        ".join(items)
@@ -74,8 +58,8 @@ def render(day: dt.date, counts: dict[str, int]) -> str:
         last=LAST_DAY.isoformat(),
         total=sum(counts.values()),
         legend=_legend(counts),
-        labels=html.escape(json.dumps({s.value: STAGE_LABELS[s] for s in Stage}), quote=True),
-        short_labels=html.escape(json.dumps({s.value: SHORT_LABELS[s] for s in Stage}), quote=True),
+        labels=html.escape(json.dumps({s.value: labels.STAGES[s].title for s in Stage}), quote=True),
+        short_labels=html.escape(json.dumps({s.value: labels.STAGES[s].short for s in Stage}), quote=True),
     )
 
 

@@ -20,8 +20,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from litestar import Litestar
 
-from api.schema import openapi_document
-from evolve.query import InvalidQuery, decode_cursor
+from api.openapi import document as openapi_document
+from evolve.errors import InvalidQuery
+from evolve.query import decode_cursor
 from tests.api.conftest import AUTH, schema_app
 
 #: Hypothesis examples per operation (on top of schemathesis' explicit and coverage cases); raise it for a deeper

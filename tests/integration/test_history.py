@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from evolve.bootstrap import Evolve
-from evolve.cli import import_events
 from evolve.errors import NotFound
 from evolve.files import check_references, load
 from evolve.history_doc import render
@@ -69,7 +68,7 @@ def history(databases: Databases) -> Iterator[Evolve]:
     """A log holding the curated history (imported once per module and backend)."""
     system = Evolve(Settings(database_url=databases.url()))
     try:
-        appended, present = import_events(system, EVENTS, progress=False)
+        appended, present, _ = system.import_files(EVENTS)
         assert appended == len(load(EVENTS)) and present == 0
         yield system
     finally:
@@ -258,5 +257,5 @@ def test_policies_are_recorded(history: Evolve) -> None:
 
 def test_history_doc_is_current() -> None:
     assert HISTORY_DOC.read_text(encoding="utf-8") == render(load(EVENTS)), (
-        "docs/history.md is out of date: run `python -m evolve.history_doc` (or `evolve history-doc`)"
+        "docs/history.md is out of date: run `evolve history-doc`"
     )
