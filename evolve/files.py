@@ -9,13 +9,14 @@ new. In a file, ``corrects`` may name the corrected event's file
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from uuid import UUID
 
 import msgspec
 import yaml
 
+from evolve import rules
 from evolve.catalogue import EVENT_TYPE_NAMES, Event, EventCorrected
 from evolve.domain import file_event_id
 from evolve.errors import InvalidEvent
@@ -80,11 +81,35 @@ def event_paths(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
 
 
-def load(path: Path) -> list[EventFile]:
-    """All events at `path`, in log order: by effective date, then file name."""
-    files = [load_file(p) for p in event_paths(path)]
+def load(path: Path, progress: Callable[[int, int], None] | None = None) -> list[EventFile]:
+    """All events at `path`, in log order: by effective date, then file name.
+
+    `progress` is told (files read, files in all) as reading goes.
+    """
+    paths = event_paths(path)
+    files = []
+    for done, p in enumerate(paths, 1):
+        files.append(load_file(p))
+        if progress is not None:
+            progress(done, len(paths))
     check_unique(files)
     return sorted(files, key=lambda f: (f.event.effective, f.name))
+
+
+def located(error: InvalidEvent, batch: Sequence[EventFile]) -> InvalidEvent:
+    """A store's refusal of a batch of files, told by file: ``<name>: <message>``.
+
+    The store locates a fault by the event's index in the batch (``/3/corrects``); the
+    index becomes the file's name and the rest stays the pointer inside the event.
+    """
+    if len(batch) == 1:
+        index, inner = 0, error.pointer
+    else:
+        match = re.fullmatch(r"/(\d+)(/.*)?", error.pointer or "")
+        if match is None or int(match.group(1)) >= len(batch):
+            return error
+        index, inner = int(match.group(1)), match.group(2)
+    return type(error)(f"{batch[index].name}: {error}", inner or None)
 
 
 def check_unique(files: Sequence[EventFile]) -> None:
@@ -96,25 +121,13 @@ def check_unique(files: Sequence[EventFile]) -> None:
 
 
 def check_references(files: Iterable[EventFile], seeds: Path | None = None) -> list[str]:
-    """Problems a store would reject, found without a store: unknown ids,
-    corrections of unknown files, seed names that do not exist."""
+    """Problems the store would refuse these files for, found without a store (the rule book
+    of :mod:`evolve.rules`, the files being the whole log), and seed names that do not exist."""
     files = list(files)
-    kinds: dict[str, str] = {}
-    for f in files:
-        for slug in f.event.created():
-            kinds.setdefault(slug, f.event.subject_kind)
-    ids = {f.id for f in files}
-    problems: list[str] = []
-    for f in files:
-        for slug, want in f.event.required():
-            have = kinds.get(slug)
-            if have is None:
-                problems.append(f"{f.name}: unknown {want} {slug!r}: no file creates it")
-            elif have != want:
-                problems.append(f"{f.name}: {slug!r} names a {have}, not a {want}")
-        if isinstance(f.event, EventCorrected) and f.event.corrects not in ids:
-            problems.append(f"{f.name}: corrects an event that no file holds")
-        if seeds is not None:
+    checked = rules.check_batch([f.event for f in files], [f.id for f in files], rules.EmptyLog())
+    problems = [f"{files[p.at].name}: {p.message}" for p in checked.problems]
+    if seeds is not None:
+        for f in files:
             events = [
                 f.event,
                 *([f.event.replacement] if isinstance(f.event, EventCorrected) and f.event.replacement else []),

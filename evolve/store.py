@@ -18,10 +18,12 @@ from uuid import UUID, uuid4
 
 import msgspec
 from eventsourcing.application import Application
+from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
-from evolve.catalogue import EVENT_TYPES, Event, EventCorrected
+from evolve import rules
+from evolve.catalogue import EVENT_TYPES, Event
 from evolve.domain import GENESIS_HASH, LOG_ID, Log, Request, Subject, chain_hash, request_id, subject_id
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
 from evolve.records import EventRecord
@@ -144,94 +146,23 @@ class EventStore(Application[UUID]):
         digest: str,
         fresh: bool,
     ) -> list[EventRecord]:
-        """One attempt. Unless `fresh`, heads come from this process's cache of
-        what it last wrote: optimistic, since the store's unique keys refuse a
-        write built on a stale head, and the retry then reads everything."""
-        position, previous_hash = self._head() if fresh or self._cached_head is None else self._cached_head
-        heads: dict[UUID, tuple[int, SubjectKind | None]] = {}
-        new_ids = set(event_ids)
-
-        def head_of(stream: UUID) -> tuple[int, SubjectKind | None]:
-            if stream not in heads:
-                if not fresh and stream in self._cached_subjects:
-                    heads[stream] = self._cached_subjects[stream]
-                elif not fresh and stream in new_ids:
-                    heads[stream] = (0, None)  # a duplicate id fails the insert, then shows on the fresh retry
-                else:
-                    heads[stream] = self._subject_head(stream)
-            return heads[stream]
-
-        for subject, version in expected.items():
-            actual = head_of(subject_id(subject))[0]
-            if actual != version and not fresh:
-                raise _StaleCache
-            if actual != version:
-                raise ConflictError(
-                    f"subject {subject!r} is at version {actual}, not the expected {version}",
-                    subject=subject,
-                    expected=version,
-                    actual=actual,
-                )
-
-        # Subjects that the batch brings into existence, with their kinds.
-        created: dict[str, SubjectKind] = {}
-        for event in events:
-            for slug in event.created():
-                created.setdefault(slug, event.subject_kind)
-
+        """One attempt: read the heads, judge the batch by the rule book, write it in one insert."""
+        heads = _Heads(self, fresh, set(event_ids))
+        heads.check_expected(expected)
+        checked = rules.check_batch(events, event_ids, heads)
+        if checked.problems:
+            raise _refusal(checked.problems[0], len(events))
+        position, previous_hash = heads.log_head()
+        now = self._next_timestamp()
         pending: list[Any] = []
         records: list[EventRecord] = []
-        by_id: dict[UUID, EventRecord] = {}  # this batch's records, for corrections within it
-        now = self._next_timestamp()
-        for index, (event, event_id) in enumerate(zip(events, event_ids, strict=True)):
-            pointer = f"/{index}" if len(events) > 1 else ""
-            if head_of(event_id)[0] != 0:
-                raise InvalidEvent(f"event id {event_id} is already in the log", pointer)
-            subjects = self._validate(event, created, head_of, pointer, by_id)
+        for index, (event, event_id, subjects) in enumerate(zip(events, event_ids, checked.subjects, strict=True)):
             position += 1
             recorded_at = now + dt.timedelta(microseconds=index)
-            entry_hash = chain_hash(previous_hash, event_id, position, _timestamp_text(recorded_at), event)
-            previous_hash = entry_hash
-            entry = Log.Recorded(
-                originator_id=LOG_ID,
-                originator_version=position,
-                timestamp=recorded_at,
-                event_id=event_id,
-                event=event,
-                subjects=subjects,
-                hash=entry_hash,
-            )
-            pending.append(entry)
-            pending.append(
-                Subject.Registered(
-                    originator_id=event_id,
-                    originator_version=1,
-                    timestamp=recorded_at,
-                    kind="event",
-                    event_id=event_id,
-                    position=position,
-                )
-            )
-            heads[event_id] = (1, "event")
-            for slug in subjects:
-                stream = UUID(slug) if _is_uuid(slug) else subject_id(slug)
-                version, kind = head_of(stream)
-                new_kind: SubjectKind = kind or created.get(slug, "organisation")
-                cls = Subject.Registered if version == 0 else Subject.Touched
-                pending.append(
-                    cls(
-                        originator_id=stream,
-                        originator_version=version + 1,
-                        timestamp=recorded_at,
-                        kind=new_kind,
-                        event_id=event_id,
-                        position=position,
-                    )
-                )
-                heads[stream] = (version + 1, new_kind)
-            record = to_record(entry)
-            records.append(record)
-            by_id[event_id] = record
+            entry = self._entry(event, event_id, subjects, position, recorded_at, previous_hash)
+            previous_hash = entry.hash
+            pending += [entry, *heads.touch(entry, checked.created)]
+            records.append(to_record(entry))
         if idempotency_key is not None:
             pending.append(
                 Request.Accepted(
@@ -242,55 +173,38 @@ class EventStore(Application[UUID]):
                     event_ids=event_ids,
                 )
             )
-        # Straight to the event store: `Application.save` would check each event
-        # against a runtime Protocol (a quarter of a bulk import's time) only to
-        # collect what is already a list; this application has no aggregates to
-        # cache or snapshot, and nothing subscribes to its notify hooks.
+        self._put(pending, records)
+        self._last_recorded = records[-1].recorded_at
+        self._cached_head = (position, previous_hash)
+        if len(self._cached_subjects) > SUBJECT_CACHE_SIZE:
+            self._cached_subjects.clear()
+        self._cached_subjects.update(heads.subjects())
+        return records
+
+    @staticmethod
+    def _entry(
+        event: Event, event_id: UUID, subjects: list[str], position: int, recorded_at: dt.datetime, previous: str
+    ) -> Log.Recorded:
+        return Log.Recorded(
+            originator_id=LOG_ID,
+            originator_version=position,
+            timestamp=recorded_at,
+            event_id=event_id,
+            event=event,
+            subjects=subjects,
+            hash=chain_hash(previous, event_id, position, _timestamp_text(recorded_at), event),
+        )
+
+    def _put(self, pending: list[Any], records: list[EventRecord]) -> None:
+        """Straight to the event store: `Application.save` would check each event against a
+        runtime Protocol (a quarter of a bulk import's time) only to collect what is already a
+        list; this application has no aggregates to cache or snapshot, and nothing subscribes
+        to its notify hooks."""
         if self.in_transaction is not None:
             hook = self.in_transaction
             self.events.put(pending, in_transaction=lambda cursor, ids: hook(cursor, ids, records))
         else:
             self.events.put(pending)
-        self._last_recorded = records[-1].recorded_at
-        self._cached_head = (position, previous_hash)
-        if len(self._cached_subjects) > SUBJECT_CACHE_SIZE:
-            self._cached_subjects.clear()
-        self._cached_subjects.update((k, v) for k, v in heads.items() if v[1] != "event")
-        return records
-
-    def _validate(
-        self,
-        event: Event,
-        created: Mapping[str, SubjectKind],
-        head_of: Callable[[UUID], tuple[int, SubjectKind | None]],
-        pointer: str,
-        earlier: Mapping[UUID, EventRecord],
-    ) -> list[str]:
-        """Check what the event refers to and return the subjects it touches."""
-        subjects = list(dict.fromkeys(event.subjects()))
-        if isinstance(event, EventCorrected):
-            target = earlier.get(event.corrects) or self._recorded(event.corrects)
-            if target is None:
-                raise UnknownSubject(f"event {event.corrects} (in `corrects`) is not in the log", pointer + "/corrects")
-            if isinstance(target.event, EventCorrected):
-                raise InvalidEvent(
-                    "a correction cannot be corrected; correct the original event again", pointer + "/corrects"
-                )
-            subjects = list(dict.fromkeys([*target.subjects, *subjects, str(event.corrects)]))
-        for slug, want in event.required():
-            kind = head_of(subject_id(slug))[1] or created.get(slug)
-            if kind is None:
-                raise UnknownSubject(f"unknown {want} {slug!r}: no event in the log registers it", pointer)
-            if kind != want:
-                raise InvalidEvent(f"{slug!r} names {_a(kind)}, not {_a(want)}", pointer)
-        for slug in event.created():
-            kind = head_of(subject_id(slug))[1]
-            if kind is not None and kind != event.subject_kind:
-                raise InvalidEvent(f"{slug!r} already names {_a(kind)}", pointer)
-        for slug in event.must_be_new():
-            if head_of(subject_id(slug))[1] is not None:
-                raise InvalidEvent(f"{slug!r} already exists; a merge must create a new id", pointer)
-        return subjects
 
     def _next_timestamp(self) -> dt.datetime:
         """Record time, strictly increasing within this process."""
@@ -327,8 +241,7 @@ class EventStore(Application[UUID]):
 
     def version(self, subject: str) -> int:
         """How many entries touched `subject` (0 if unknown)."""
-        stream = UUID(subject) if _is_uuid(subject) else subject_id(subject)
-        stored = self.recorder.select_events(stream, desc=True, limit=1)
+        stored = self.recorder.select_events(_stream(subject), desc=True, limit=1)
         return stored[0].originator_version if stored else 0  # the stream's version: nothing to decode
 
     def get(self, event_id: UUID) -> EventRecord:
@@ -401,6 +314,104 @@ class EventStore(Application[UUID]):
             after = records[-1].position
 
 
+class _Heads:
+    """The stream heads one append attempt builds on.
+
+    Read from the database, or (unless `fresh`) from this process's cache of what it last
+    wrote: optimistic, since the store's unique keys refuse a write built on a stale head,
+    and the retry then reads everything. Also the rule book's view of the log
+    (:class:`evolve.rules.LogLookup`).
+    """
+
+    def __init__(self, store: EventStore, fresh: bool, new_ids: set[UUID]) -> None:
+        self._store = store
+        self._fresh = fresh
+        self._new_ids = new_ids
+        self._heads: dict[UUID, tuple[int, SubjectKind | None]] = {}
+
+    def log_head(self) -> tuple[int, str]:
+        cached = self._store._cached_head
+        return self._store._head() if self._fresh or cached is None else cached
+
+    def head(self, stream: UUID) -> tuple[int, SubjectKind | None]:
+        if stream not in self._heads:
+            if not self._fresh and stream in self._store._cached_subjects:
+                self._heads[stream] = self._store._cached_subjects[stream]
+            elif not self._fresh and stream in self._new_ids:
+                self._heads[stream] = (0, None)  # a duplicate id fails the insert, then shows on the fresh retry
+            else:
+                self._heads[stream] = self._store._subject_head(stream)
+        return self._heads[stream]
+
+    def check_expected(self, expected: Mapping[str, int]) -> None:
+        for subject, version in expected.items():
+            actual = self.head(_stream(subject))[0]
+            if actual != version and not self._fresh:
+                raise _StaleCache
+            if actual != version:
+                raise ConflictError(
+                    f"subject {subject!r} is at version {actual}, not the expected {version}",
+                    subject=subject,
+                    expected=version,
+                    actual=actual,
+                )
+
+    def kind(self, subject: str) -> SubjectKind | None:
+        return self.head(_stream(subject))[1]
+
+    def recorded(self, event_id: UUID) -> rules.Recorded | None:
+        record = self._store._recorded(event_id)
+        return rules.Recorded(record.event, record.subjects) if record is not None else None
+
+    def touch(self, entry: Log.Recorded, created: Mapping[str, SubjectKind]) -> list[DomainEvent]:
+        """The subject events of one entry: its event id's stream, and one per subject."""
+        moment, position = entry.timestamp, entry.originator_version
+        touched: list[DomainEvent] = [
+            Subject.Registered(
+                originator_id=entry.event_id,
+                originator_version=1,
+                timestamp=moment,
+                kind="event",
+                event_id=entry.event_id,
+                position=position,
+            )
+        ]
+        self._heads[entry.event_id] = (1, "event")
+        for slug in entry.subjects:
+            stream = _stream(slug)
+            version, kind = self.head(stream)
+            new_kind: SubjectKind = kind or created.get(slug, "organisation")
+            cls = Subject.Registered if version == 0 else Subject.Touched
+            touched.append(
+                cls(
+                    originator_id=stream,
+                    originator_version=version + 1,
+                    timestamp=moment,
+                    kind=new_kind,
+                    event_id=entry.event_id,
+                    position=position,
+                )
+            )
+            self._heads[stream] = (version + 1, new_kind)
+        return touched
+
+    def subjects(self) -> Iterator[tuple[UUID, tuple[int, SubjectKind | None]]]:
+        """The organisation and policy heads this attempt read or moved (worth caching)."""
+        return ((k, v) for k, v in self._heads.items() if v[1] != "event")
+
+
+def _refusal(problem: rules.Problem, batch_size: int) -> InvalidEvent:
+    """The rule book's verdict as the store's error, located in the batch (``/2/corrects``)."""
+    pointer = (f"/{problem.at}" if batch_size > 1 else "") + problem.field
+    cls = UnknownSubject if problem.unknown else InvalidEvent
+    return cls(problem.message, pointer)
+
+
+def _stream(subject: str) -> UUID:
+    """The stream of a subject: an event id names its own stream, a slug its uuid5."""
+    return UUID(subject) if _is_uuid(subject) else subject_id(subject)
+
+
 class Verification(msgspec.Struct, frozen=True, kw_only=True):
     checked: int
     broken_at: int | None
@@ -417,10 +428,6 @@ def to_record(entry: Log.Recorded) -> EventRecord:
         hash=entry.hash,
         event=entry.event,
     )
-
-
-def _a(noun: str) -> str:
-    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 def _is_uuid(text: str) -> bool:
