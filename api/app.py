@@ -22,6 +22,7 @@ from api.controllers import CONTROLLERS
 from api.logging import request_context
 from api.middleware import allow_middleware, etag_middleware
 from evolve.bootstrap import Evolve
+from evolve.settings import Settings
 
 try:
     __version__ = version("evolve")
@@ -109,3 +110,13 @@ def create_app(system: Evolve, token: str, *, max_body_bytes: int = MAX_BODY_BYT
     # Outermost, around Litestar's whole handler: 404s, 405s and CORS refusals get a request id and an access line.
     app.asgi_handler = request_context(app.asgi_handler)
     return app
+
+
+def contract() -> str:
+    """The REST contract as committed in ``openapi.yaml`` (``evolve openapi``): the YAML of an app
+    built on a throwaway in-memory store."""
+    system = Evolve(Settings(database_url=":memory:"), project_on_append=False)
+    try:
+        return openapi.render(create_app(system, token="unused-token-for-schema-generation"))  # noqa: S106
+    finally:
+        system.close()

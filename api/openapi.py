@@ -1,4 +1,7 @@
-"""Refinements of the generated OpenAPI document that Litestar cannot derive by itself.
+"""The OpenAPI contract: the app's generated document, what Litestar cannot derive by itself, and YAML.
+
+``document(app)`` is the app's OpenAPI document; ``render(app)`` its YAML, as committed in
+``openapi.yaml`` (see :func:`api.app.contract`). ``refine(app)`` completes the document:
 
 * ``POST /events`` reads its body by hand (strict msgspec decoding of evolve's
   ``Event`` union), so its request body schema is declared here, pointing at
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 
 from api.bodies import MAX_BATCH
 from evolve.catalogue import EVENT_TYPE_NAMES
@@ -142,11 +147,19 @@ def _refine_headers(paths: dict[str, Any]) -> None:
                     header.setdefault("schema", {"type": "string"})
 
 
-def refine(app: Litestar) -> None:
-    """Complete the app's generated OpenAPI document in place (it is built once and cached by Litestar)."""
-    from api.schema import openapi_document
+def document(app: Litestar) -> dict[str, Any]:
+    """The app's OpenAPI document as plain JSON-compatible data (built once and cached by Litestar)."""
+    return app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
 
-    document = openapi_document(app)
-    document["paths"]["/events"]["post"]["requestBody"] = _append_body()
-    _refine_components(document["components"]["schemas"])
-    _refine_headers(document["paths"])
+
+def render(app: Litestar) -> str:
+    """The document as YAML, deterministically (sorted keys)."""
+    return yaml.safe_dump(document(app), sort_keys=True, allow_unicode=True, width=120, default_flow_style=False)
+
+
+def refine(app: Litestar) -> None:
+    """Complete the app's generated OpenAPI document in place."""
+    spec = document(app)
+    spec["paths"]["/events"]["post"]["requestBody"] = _append_body()
+    _refine_components(spec["components"]["schemas"])
+    _refine_headers(spec["paths"])

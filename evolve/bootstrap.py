@@ -11,20 +11,30 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
+from evolve import files
 from evolve.catalogue import Event
-from evolve.errors import StoreUnavailable
+from evolve.errors import InvalidEvent, StoreUnavailable
 from evolve.projection import TimelineProjection, TimelineView, catch_up
 from evolve.query import Queries
 from evolve.records import EventRecord
 from evolve.settings import Settings
-from evolve.store import EventStore
+from evolve.store import EventStore, Verification
 
 logger = logging.getLogger("evolve.projection")
+
+
+class Imported(NamedTuple):
+    """What an import did: entries appended, files already in the log, the log's head after."""
+
+    appended: int
+    present: int
+    position: int
 
 #: Advisory lock key serialising schema creation across processes.
 SCHEMA_LOCK = 0x65766F6D  # a class apart from the projection's; the key is the schema
@@ -134,6 +144,45 @@ class Evolve:
                 # the cause is fixed and `evolve project` (or the next append) catches up.
                 logger.exception("projection failed after a committed append at position %d", records[-1].position)
         return records
+
+    def import_files(
+        self,
+        path: Path,
+        *,
+        read: Callable[[int, int], None] | None = None,
+        projected: Callable[[int], None] | None = None,
+    ) -> Imported:
+        """Append every event file at `path` not yet in the log, in one atomic batch.
+
+        Files already imported (by their stable ids) are skipped, so importing a directory
+        twice appends nothing. Nothing is written if any file is bad; the error names the file.
+        The batch is appended without projecting and then projected in bulk (`projected` is
+        told how many entries each step did; `read` is told (done, total) while reading).
+        """
+        loaded = files.load(path, progress=read)
+        new = [f for f in loaded if self.store.version(str(f.id)) == 0]
+        if new:
+            inline, self.project_on_append = self.project_on_append, False
+            try:
+                self.append([f.event for f in new], ids=[f.id for f in new])
+            except InvalidEvent as exc:
+                raise files.located(exc, new) from None
+            finally:
+                self.project_on_append = inline
+            self.catch_up(progress=projected)
+        return Imported(appended=len(new), present=len(loaded) - len(new), position=self.position())
+
+    def position(self) -> int:
+        """The log's head position (0 when empty)."""
+        return self.store.position()
+
+    def version(self, subject: str) -> int:
+        """How many entries have touched `subject` (for `If-Match`)."""
+        return self.store.version(subject)
+
+    def verify(self) -> Verification:
+        """Recompute the log's hash chain (see :meth:`EventStore.verify`)."""
+        return self.store.verify()
 
     def _project_in_transaction(self, cursor: Any, notification_ids: Sequence[int], records: list[EventRecord]) -> None:
         if self.project_on_append:

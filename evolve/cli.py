@@ -7,8 +7,6 @@ Errors print one line on stderr (``error: ...``) and exit non-zero:
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 import sys
 import time
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evolve import files
-from evolve.bootstrap import Evolve
+from evolve.bootstrap import Evolve, Imported
 from evolve.errors import EvolveError
 from evolve.settings import Settings
 from evolve.state import OrganisationState
@@ -98,9 +96,10 @@ def opened(db: str | None) -> Iterator[Evolve]:
         system.close()
 
 
-def progress_bar(label: str) -> Progress:
+def progress_bar() -> Progress:
+    """Progress on stderr, shown only on a terminal; each task says what it counts."""
     return Progress(
-        TextColumn(label),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -110,32 +109,21 @@ def progress_bar(label: str) -> Progress:
     )
 
 
-def import_events(system: Evolve, path: Path, progress: bool = True) -> tuple[int, int]:
-    """Append every event at `path` not yet in the log, in one atomic batch.
-
-    Returns (appended, already present). Nothing is written if any file is bad.
-    """
-    paths = files.event_paths(path)
-    loaded = []
-    with progress_bar("reading events") as bar:
-        task = bar.add_task("read", total=len(paths))
-        for p in paths:
-            loaded.append(files.load_file(p))
-            bar.advance(task)
-    files.check_unique(loaded)
-    loaded.sort(key=lambda f: (f.event.effective, f.name))
-    new = [f for f in loaded if system.store.version(str(f.id)) == 0]
-    if new:
-        system.project_on_append = False
-        system.append([f.event for f in new], ids=[f.id for f in new])
-        project(system, "projecting")
-    return len(new), len(loaded) - len(new)
+def import_files(system: Evolve, path: Path) -> Imported:
+    """`Evolve.import_files`, with progress bars for reading and projecting."""
+    with progress_bar() as bar:
+        reading = bar.add_task("reading events", total=None)
+        projecting = bar.add_task("projecting", total=None, visible=False)
+        return system.import_files(
+            path,
+            read=lambda done, total: bar.update(reading, completed=done, total=total),
+            projected=lambda n: bar.update(projecting, advance=n, visible=True),
+        )
 
 
 def project(system: Evolve, label: str, rebuild: bool = False) -> int:
-    total = system.store.position()
-    with progress_bar(label) as bar:
-        task = bar.add_task(label, total=total)
+    with progress_bar() as bar:
+        task = bar.add_task(label, total=system.position())
         if rebuild:
             return system.rebuild(progress=lambda n: bar.advance(task, n))
         bar.update(task, completed=system.queries.projected_entries())
@@ -149,8 +137,8 @@ def import_(
 ) -> None:
     """Append the events in PATH to the log, all or nothing; files already imported are skipped."""
     with opened(db) as system:
-        appended, present = import_events(system, path)
-        out.print(f"imported {appended} events ({present} already in the log); log position {system.store.position()}")
+        done = import_files(system, path)
+    out.print(f"imported {done.appended} events ({done.present} already in the log); log position {done.position}")
 
 
 @app.command()
@@ -308,7 +296,7 @@ def diff(
 def verify(db: DbOption = None) -> None:
     """Check the hash chain of the whole log; report the first broken position."""
     with opened(db) as system:
-        result = system.store.verify()
+        result = system.verify()
     if result.broken_at is not None:
         fail(f"log broken at position {result.broken_at}: {result.reason} ({result.checked} entries checked)")
     out.print(f"ok: {result.checked} entries, hash chain intact (head {result.head_hash[:16]}…)")
@@ -352,49 +340,20 @@ def project_command(
     """
     with opened(db) as system:
         done = system.catch_up()
-        out.print(f"projected {done} entries; log position {system.store.position()}")
+        out.print(f"projected {done} entries; log position {system.position()}")
         while follow:
             time.sleep(interval)
             done = system.catch_up()
             if done:
-                out.print(f"projected {done} entries; log position {system.store.position()}")
-
-
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
-    db: DbOption = None,
-    events: Annotated[Path, typer.Option(help="History imported first when the log is empty.")] = REPO_EVENTS,
-) -> None:
-    """Serve the REST API (imports the curated history into an empty log first)."""
-    from api.server import run  # type: ignore[import-not-found,unused-ignore]
-
-    settings = Settings.from_env(db)
-    with opened(db) as system:
-        if system.store.position() == 0 and events.is_dir():
-            appended, _ = import_events(system, events)
-            out.print(f"imported {appended} curated events from {events}")
-    token = os.environ.get("EVOLVE_API_TOKEN")
-    if token:
-        out.print("write token: taken from EVOLVE_API_TOKEN")
-    else:
-        token = secrets.token_urlsafe(32)
-        out.print(f"write token (generated for this run; set EVOLVE_API_TOKEN to choose one): {token}", soft_wrap=True)
-    out.print(f"serving on http://{host}:{port}/  (docs: http://{host}:{port}/schema)")
-    run(settings, host=host, port=port, token=token)
-
-
-@app.command()
-def openapi() -> None:
-    """Print the OpenAPI contract (YAML) generated from the app."""
-    from api.schema import openapi_yaml
-
-    sys.stdout.write(openapi_yaml())
+                out.print(f"projected {done} entries; log position {system.position()}")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app and turn every expected failure into one line."""
+    """Entry point: run the CLI and turn every expected failure into one line.
+
+    The console script is :func:`api.cli.main`, which adds the commands that need the REST
+    API (`serve`, `openapi`) to this same app before it runs.
+    """
     command: Any = typer.main.get_command(app)
     try:
         command.main(args=argv if argv is not None else sys.argv[1:], prog_name="evolve", standalone_mode=False)

@@ -58,7 +58,7 @@ class LiveServer:
             env = {**os.environ, "EVOLVE_DATABASE_URL": self.database_url, "EVOLVE_API_TOKEN": TOKEN}
             with self.stdout_path.open("ab") as out, self.stderr_path.open("ab") as err:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "evolve.cli", *command], env=env, stdout=out, stderr=err, cwd=self.folder
+                    [sys.executable, "-m", "api.cli", *command], env=env, stdout=out, stderr=err, cwd=self.folder
                 )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.process.poll() is None:

@@ -15,7 +15,6 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from evolve.bootstrap import Evolve
-from evolve.cli import import_events
 from evolve.settings import Settings
 from tests.conftest import Databases
 
@@ -38,7 +37,7 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
 @pytest.fixture(scope="module")
 def curated_system(databases: Databases) -> Iterator[Evolve]:
     system = Evolve(Settings(database_url=databases.url()))
-    import_events(system, EVENTS, progress=False)
+    system.import_files(EVENTS)
     system.project_on_append = True
     yield system
     system.close()

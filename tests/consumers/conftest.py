@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from evolve.bootstrap import Evolve
-from evolve.cli import import_events
 from evolve.settings import Settings
 from tests.api.conftest import curated, curated_app, curated_system
 from tests.live_server import LiveServer, serving
@@ -31,7 +30,7 @@ def curated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("curated") / "evolve.db"
     system = Evolve(Settings(database_url=str(path)))
     try:
-        import_events(system, EVENTS, progress=False)
+        system.import_files(EVENTS)
     finally:
         system.close()
     return path

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evolve.cli import main
+from api.cli import main
 from tests.conftest import Databases
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

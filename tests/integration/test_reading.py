@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from evolve.bootstrap import Evolve
-from evolve.cli import import_events
 from evolve.export import STATE_COLUMNS, csv_lines, state_row
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -18,7 +17,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 @pytest.fixture
 def history(system: Evolve) -> Evolve:
-    import_events(system, EVENTS)
+    system.import_files(EVENTS)
     return system
 
 

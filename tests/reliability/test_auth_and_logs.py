@@ -27,7 +27,7 @@ from litestar.testing import TestClient
 
 from api.app import DESCRIPTION, create_app
 from api.logging import REQUEST_ID, JSONFormatter, RequestIdFilter, accepted_request_id, redact
-from api.schema import openapi_document
+from api.openapi import document as openapi_document
 from evolve.bootstrap import Evolve
 from tests.conftest import Databases
 from tests.live_server import AUTH, TOKEN, serving

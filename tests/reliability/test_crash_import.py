@@ -63,7 +63,7 @@ def test_killed_import_is_all_or_nothing_and_projection_resumes(databases: Datab
     url = databases.url(file=True)
     env = {**os.environ, "EVOLVE_DATABASE_URL": url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "evolve.cli", "import", str(folder)],
+        [sys.executable, "-m", "api.cli", "import", str(folder)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

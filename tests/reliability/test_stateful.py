@@ -22,9 +22,8 @@ from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.checks import positive_data_acceptance
 
 from api.app import create_app
-from api.schema import openapi_document
+from api.openapi import document as openapi_document
 from evolve.bootstrap import Evolve
-from evolve.cli import import_events
 from evolve.settings import Settings
 from tests.conftest import Databases
 from tests.live_server import AUTH, TOKEN
@@ -49,7 +48,7 @@ def linked_document(app: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def stateful_system(databases: Databases) -> Iterator[Evolve]:
     system = Evolve(Settings(database_url=databases.url()))
-    import_events(system, CURATED, progress=False)
+    system.import_files(CURATED)
     system.project_on_append = True
     yield system
     system.close()
