@@ -12,19 +12,24 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
+from eventsourcing.sqlite import SQLiteCursor
 
 from evolve import files
 from evolve.catalogue import Event
+from evolve.catchup import catch_up
 from evolve.errors import InvalidEvent, StoreUnavailable
-from evolve.projection import TimelineProjection, TimelineView, catch_up
+from evolve.projection import TimelineProjection
 from evolve.query import Queries
 from evolve.records import EventRecord
 from evolve.settings import Settings
 from evolve.store import EventStore, Verification
+from evolve.views.interface import TimelineView
+from evolve.views.memory import MemoryTimelineView
+from evolve.views.sqlite import SQLiteTimelineView
 
 logger = logging.getLogger("evolve.projection")
 
@@ -36,6 +41,7 @@ class Imported(NamedTuple):
     present: int
     position: int
 
+
 #: Advisory lock key serialising schema creation across processes.
 SCHEMA_LOCK = 0x65766F6D  # a class apart from the projection's; the key is the schema
 
@@ -45,8 +51,8 @@ def _view_class(settings: Settings) -> type[TimelineView]:
         from evolve.views.postgres import PostgresTimelineView
 
         return PostgresTimelineView
-    from evolve.views.sqlite import SQLiteTimelineView
-
+    if settings.backend == "memory":
+        return MemoryTimelineView
     return SQLiteTimelineView
 
 
@@ -61,14 +67,12 @@ class Evolve:
         project_on_append: bool | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
-        self.view: Any
         with self._schema_lock():
             try:
-                env = self.settings.eventsourcing_env()
-                if self.settings.backend == "sqlite":
-                    env["APPLICATION_RECORDER_TOPIC"] = "evolve.views.sqlite:InlineSQLiteRecorder"
-                self.store = EventStore(env)
-                self.view = self.store.factory.tracking_recorder(_view_class(self.settings))
+                self.store = EventStore(self.settings.eventsourcing_env())
+                view = self.store.factory.tracking_recorder(_view_class(self.settings))
+                assert isinstance(view, TimelineView)
+                self.view = view
             except (PersistenceError, OSError) as exc:
                 raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {_first_line(exc)}") from None
             upgraded = self.view.upgrade()
@@ -77,7 +81,7 @@ class Evolve:
         self.project_on_append = self.settings.project_on_append if project_on_append is None else project_on_append
         self._projecting = threading.Lock()
         self._inlined = False
-        if hasattr(self.view, "project_in_transaction"):
+        if isinstance(self.view, SQLiteTimelineView):
             self.store.in_transaction = self._project_in_transaction
         if upgraded:
             logger.warning("the view had another layout: dropped, and projected again from the log")
@@ -184,8 +188,11 @@ class Evolve:
         """Recompute the log's hash chain (see :meth:`EventStore.verify`)."""
         return self.store.verify()
 
-    def _project_in_transaction(self, cursor: Any, notification_ids: Sequence[int], records: list[EventRecord]) -> None:
-        if self.project_on_append:
+    def _project_in_transaction(
+        self, cursor: SQLiteCursor, notification_ids: Sequence[int], records: list[EventRecord]
+    ) -> None:
+        """The store's hook on SQLite: project the append in its own transaction."""
+        if self.project_on_append and isinstance(self.view, SQLiteTimelineView):
             self._inlined = self.view.project_in_transaction(cursor, notification_ids, records, self.store.name)
 
     def catch_up(self, progress: Callable[[int], None] | None = None, batch: int = 2000) -> int:

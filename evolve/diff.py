@@ -15,6 +15,7 @@ import msgspec
 
 from evolve.state import Status
 from evolve.types import END_OF_TIME
+from evolve.views.interface import Span
 
 Value = str | bool | int | list[str] | None
 
@@ -84,9 +85,7 @@ def changes(before: Status | None, after: Status | None) -> list[FieldChange]:
     return out
 
 
-def transitions(
-    org: str, timeline: Sequence[tuple[dt.date, dt.date, Status]], start: dt.date, end: dt.date
-) -> list[Transition]:
+def transitions(org: str, timeline: Sequence[Span], start: dt.date, end: dt.date) -> list[Transition]:
     """Transitions of one organisation whose date falls in (start, end].
 
     `timeline` is its intervals (valid_from, valid_to, status) as known at one

@@ -13,17 +13,18 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 import msgspec
 
-from evolve.catalogue import PolicyPublished
 from evolve.diff import Diff, merge_sorted, transitions
 from evolve.errors import InvalidQuery, NotFound
+from evolve.projection import micros
 from evolve.records import EventRecord
 from evolve.state import OrganisationState, Status
 from evolve.types import END_OF_TIME, SLUG_PATTERN, Flag, Kind, Precision, Stage
+from evolve.views.interface import PolicyVersion, TimelineReader
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -82,9 +83,6 @@ class _Cursor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     a: str | int
 
 
-_record_decoder = msgspec.json.Decoder(EventRecord)
-_policy_decoder = msgspec.json.Decoder(PolicyPublished)
-
 
 def encode_cursor(kind: Literal["organisations", "events", "policies"], after: str | int) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(_Cursor(kind, after))).decode().rstrip("=")
@@ -118,10 +116,11 @@ def _text(value: str | None, name: str) -> str | None:
     return value
 
 
-def to_micros(moment: dt.datetime) -> int:
-    if moment.tzinfo is None:
+def recorded_us(known_at: dt.datetime) -> int:
+    """`known_at` as the view's record time (µs since the epoch)."""
+    if known_at.tzinfo is None:
         raise InvalidQuery("`known_at` needs a time zone (e.g. 2025-01-01T00:00:00Z)", "known_at")
-    return int(moment.timestamp() * 1_000_000)
+    return micros(known_at)
 
 
 def _check_limit(limit: int) -> int:
@@ -131,14 +130,16 @@ def _check_limit(limit: int) -> int:
 
 
 class Queries:
-    """The read model's public questions; `reader` opens a read transaction."""
+    """The read model's public questions; `reader` opens a read transaction on the view."""
 
-    def __init__(self, reader: Callable[[], AbstractContextManager[Any]], clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, reader: Callable[[], AbstractContextManager[TimelineReader]], clock: Callable[[], dt.datetime]
+    ) -> None:
         self._reader = reader
         self._clock = clock
 
     def _coordinates(
-        self, read: Any, as_of: dt.date | None, known_at: dt.datetime | None
+        self, read: TimelineReader, as_of: dt.date | None, known_at: dt.datetime | None
     ) -> tuple[dt.date, dt.datetime, int]:
         """Resolve the defaults: `as_of` today; `known_at` now, reported as the
         record time of the newest entry the view holds (the same knowledge, and
@@ -146,16 +147,16 @@ class Queries:
         now = self._clock()
         day = as_of or now.date()
         if known_at is not None:
-            return day, known_at, to_micros(known_at)
-        latest = read.latest_known()
+            return day, known_at, recorded_us(known_at)
+        latest = read.latest_recorded_us()
         if latest is None:
-            return day, now, to_micros(now)
+            return day, now, recorded_us(now)
         return day, dt.datetime.fromtimestamp(latest / 1_000_000, tz=dt.UTC), latest
 
     def state(self, org: str, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> OrganisationState:
         with self._reader() as read:
-            day, known, micros = self._coordinates(read, as_of, known_at)
-            status = read.state(org, day, micros)
+            day, known, at_us = self._coordinates(read, as_of, known_at)
+            status = read.state(org, day, at_us)
             if status is None:
                 if read.known_organisation(org):
                     raise NotFound(
@@ -177,10 +178,10 @@ class Queries:
     ) -> OrganisationPage:
         after = decode_cursor("organisations", cursor)
         with self._reader() as read:
-            day, known, micros = self._coordinates(read, as_of, known_at)
+            day, known, at_us = self._coordinates(read, as_of, known_at)
             found = read.states(
                 day,
-                micros,
+                at_us,
                 kind=kind.value if kind else None,
                 stage=stage.value if stage else None,
                 text=_text(q, "q"),
@@ -202,10 +203,10 @@ class Queries:
     ) -> Iterator[OrganisationState]:
         """Every organisation (matching the filters of `organisations`), unpaginated."""
         with self._reader() as read:
-            day, known, micros = self._coordinates(read, as_of, known_at)
+            day, known, at_us = self._coordinates(read, as_of, known_at)
             found = read.states(
                 day,
-                micros,
+                at_us,
                 kind=kind.value if kind else None,
                 stage=stage.value if stage else None,
                 text=_text(q, "q"),
@@ -219,20 +220,25 @@ class Queries:
 
     def history(self, org: str, known_at: dt.datetime | None = None) -> History:
         with self._reader() as read:
-            _, known, micros = self._coordinates(read, None, known_at)
-            rows = read.history(org, micros)
+            _, known, at_us = self._coordinates(read, None, known_at)
+            rows = read.history(org, at_us)
             if not rows and not read.known_organisation(org):
                 raise NotFound(f"no organisation {org!r}")
         items = [
-            Interval(valid_from=a, valid_to=None if b == END_OF_TIME else b, state=s, event_id=s.last_event_id)
-            for a, b, s in rows
+            Interval(
+                valid_from=span.valid_from,
+                valid_to=None if span.valid_to == END_OF_TIME else span.valid_to,
+                state=span.state,
+                event_id=span.state.last_event_id,
+            )
+            for span in rows
         ]
         return History(id=org, known_at=known, items=items)
 
     def stats(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> Stats:
         with self._reader() as read:
-            day, known, micros = self._coordinates(read, as_of, known_at)
-            found = read.states(day, micros)
+            day, known, at_us = self._coordinates(read, as_of, known_at)
+            found = read.states(day, at_us)
         by_stage = Counter(s.stage.value for s in found if s.kind is Kind.HEALTH_SYSTEM and s.stage is not None)
         by_kind = Counter(s.kind.value for s in found)
         flags = Counter(f.value for s in found for f in s.flags)
@@ -267,7 +273,7 @@ class Queries:
                 after=int(after or 0),
                 limit=_check_limit(limit) + 1,
             )
-        items = [_record_decoder.decode(r) for r in found[:limit]]
+        items = found[:limit]
         more = len(found) > limit
         return EventPage(items, encode_cursor("events", items[-1].position) if more else None)
 
@@ -276,7 +282,7 @@ class Queries:
             found = read.record(str(event_id))
         if found is None:
             raise NotFound(f"no event {event_id}")
-        return _record_decoder.decode(found)
+        return found
 
     def diff(
         self,
@@ -289,18 +295,19 @@ class Queries:
         if start > end:
             raise InvalidQuery("`from` is after `to`", "from")
         with self._reader() as read:
-            _, known, micros = self._coordinates(read, None, known_at)
+            _, known, at_us = self._coordinates(read, None, known_at)
             if org is not None:
-                timelines = {org: [row for row in read.history(org, micros) if row[0] <= end and row[1] >= start]}
+                spans = read.history(org, at_us)
+                timelines = {org: [span for span in spans if span.valid_from <= end and span.valid_to >= start]}
                 if not timelines[org] and not read.known_organisation(org):
                     raise NotFound(f"no organisation {org!r}")
             else:
-                timelines = read.timelines(micros, start, end)
+                timelines = read.timelines(at_us, start, end)
             items = merge_sorted(transitions(o, rows, start, end) for o, rows in timelines.items())
             items = [
                 t
                 if t.event_id is not None
-                else msgspec.structs.replace(t, event_id=read.cause(t.organisation, t.date, micros))
+                else msgspec.structs.replace(t, event_id=read.cause(t.organisation, t.date, at_us))
                 for t in items
             ]
         return Diff(from_date=start, to_date=end, known_at=known, items=items)
@@ -309,7 +316,7 @@ class Queries:
         after = decode_cursor("policies", cursor)
         with self._reader() as read:
             found = read.policies(str(after) if after is not None else None, _check_limit(limit) + 1)
-        items = [_policy(event_id, data) for event_id, data in found[:limit]]
+        items = [_policy(version) for version in found[:limit]]
         more = len(found) > limit
         return PolicyPage(items, encode_cursor("policies", items[-1].id) if more else None)
 
@@ -318,15 +325,15 @@ class Queries:
             found = read.policy(policy_id)
         if found is None:
             raise NotFound(f"no policy {policy_id!r}")
-        return _policy(*found)
+        return _policy(found)
 
 
 def _with_coordinates(status: Status, day: dt.date, known: dt.datetime) -> OrganisationState:
     return OrganisationState(**msgspec.structs.asdict(status), as_of=day, known_at=known)
 
 
-def _policy(event_id: str, data: bytes) -> Policy:
-    event = _policy_decoder.decode(data)
+def _policy(version: PolicyVersion) -> Policy:
+    event = version.event
     return Policy(
         id=event.policy_id,
         title=event.title,
@@ -335,5 +342,5 @@ def _policy(event_id: str, data: bytes) -> Policy:
         summary=event.summary,
         published=event.effective,
         precision=event.precision,
-        event_id=event_id,
+        event_id=version.event_id,
     )

@@ -2,7 +2,8 @@
 
 - unset: ``./evolve.db`` (embedded SQLite file)
 - a path or ``sqlite:///path``: that SQLite file
-- ``:memory:`` or ``sqlite://:memory:``: a private in-memory database (tests)
+- ``:memory:`` or ``sqlite://:memory:``: a private in-memory SQLite database (tests)
+- ``memory://``: plain Python objects, no database at all (fast tests, ``evolve validate``)
 - ``postgresql://user[:password]@host[:port]/dbname[?schema=name]``: PostgreSQL
 """
 
@@ -42,11 +43,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def backend(self) -> str:
-        return "postgresql" if self.database_url.startswith(("postgresql://", "postgres://")) else "sqlite"
+        if self.database_url.startswith(("postgresql://", "postgres://")):
+            return "postgresql"
+        return "memory" if self.database_url == "memory://" else "sqlite"
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing persistence environment for this URL."""
         url = self.database_url
+        if self.backend == "memory":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         if self.backend == "postgresql":
             parts = urlsplit(url)
             dbname = parts.path.lstrip("/")

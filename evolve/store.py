@@ -19,13 +19,22 @@ from uuid import UUID, uuid4
 import msgspec
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    JSONTranscoder,
+    OperationalError,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.sqlite import SQLiteCursor, SQLiteFactory
 from eventsourcing.utils import get_topic
 
 from evolve import rules
 from evolve.catalogue import EVENT_TYPES, Event
 from evolve.domain import GENESIS_HASH, LOG_ID, Log, Request, Subject, chain_hash, request_id, subject_id
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
+from evolve.recorders import HookedSQLiteRecorder
 from evolve.records import EventRecord
 from evolve.transcoding import MsgspecTranscoder, StructTranscoding, decode_recorded
 from evolve.types import SubjectKind
@@ -60,8 +69,19 @@ class EventStore(Application[UUID]):
         self._last_recorded = dt.datetime.min.replace(tzinfo=dt.UTC)
         self._cached_head: tuple[int, str] | None = None
         #: Called inside the append's transaction with (cursor, notification ids, records).
-        self.in_transaction: Callable[[Any, Sequence[int], list[EventRecord]], None] | None = None
+        #: Run inside the append's transaction on SQLite (see evolve.recorders), with the records appended.
+        self.in_transaction: Callable[[SQLiteCursor, Sequence[int], list[EventRecord]], None] | None = None
         self._cached_subjects: dict[UUID, tuple[int, SubjectKind | None]] = {}
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """On SQLite, a recorder that can run a hook inside the append's transaction
+        (:attr:`in_transaction`); on other stores eventsourcing's own."""
+        if isinstance(self.factory, SQLiteFactory):
+            recorder = HookedSQLiteRecorder(datastore=self.factory.datastore)
+            if self.factory.env_create_table():
+                recorder.create_table()
+            return recorder
+        return super().construct_recorder()
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = MsgspecTranscoder()

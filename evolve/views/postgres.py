@@ -18,9 +18,10 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from evolve.projection import TimelineView
+from evolve.views.interface import TimelineView
 from evolve.views.reader import SqlReader
 from evolve.views.sql import LAYOUT_VERSION, TABLES, Dialect, table_statements
+from evolve.views.stored import StoredRows
 from evolve.views.writer import SqlWriter
 
 #: Advisory lock class for "one projector at a time"; the key within it is the schema,
@@ -54,7 +55,7 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
                 # of one, and never the log's), and the catch-up projects them again
                 # from the tracking position. So it need not wait for its WAL flush.
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                writer = SqlWriter(cursor, self.dialect, ("INSERT", "ON CONFLICT DO NOTHING"))
+                writer = SqlWriter(StoredRows(cursor, self.dialect, ("INSERT", "ON CONFLICT DO NOTHING")))
                 yield writer
                 writer.flush()
                 self._insert_tracking(cursor, tracking)  # type: ignore[arg-type,unused-ignore]

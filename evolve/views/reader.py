@@ -1,4 +1,4 @@
-"""The read side of the interval tables (CQRS): what queries ask of the view."""
+"""The read side of the interval tables on SQL (CQRS): the queries' :class:`TimelineReader`."""
 
 from __future__ import annotations
 
@@ -6,11 +6,19 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
+from evolve.catalogue import PolicyPublished
+from evolve.records import EventRecord
 from evolve.state import Status
+from evolve.views.interface import PolicyVersion, Span, TimelineReader
 from evolve.views.sql import JOINED, Dialect, as_bytes, day_of, status_of
 
+_record = msgspec.json.Decoder(EventRecord).decode
+_policy = msgspec.json.Decoder(PolicyPublished).decode
 
-class SqlReader:
+
+class SqlReader(TimelineReader):
     """Read-only queries over the interval tables (the read side of CQRS)."""
 
     def __init__(self, cursor: Any, dialect: Dialect) -> None:
@@ -21,11 +29,11 @@ class SqlReader:
         self.c.execute(self.sql(statement), params)
         return list(self.c.fetchall())
 
-    def state(self, org: str, day: dt.date, known: int) -> Status | None:
+    def state(self, org: str, day: dt.date, recorded_us: int) -> Status | None:
         found = self.rows(
             f"SELECT status, data {JOINED} WHERE org=? AND valid_from<=? AND valid_to>? "
-            "AND recorded_from<=? AND recorded_to>? ORDER BY valid_from DESC LIMIT 1",
-            (org, day.isoformat(), day.isoformat(), known, known),
+            "AND recorded_from_us<=? AND recorded_to_us>? ORDER BY valid_from DESC LIMIT 1",
+            (org, day.isoformat(), day.isoformat(), recorded_us, recorded_us),
         )
         return status_of(*found[0]) if found else None
 
@@ -35,7 +43,7 @@ class SqlReader:
     def states(
         self,
         day: dt.date,
-        known: int,
+        recorded_us: int,
         *,
         kind: str | None = None,
         stage: str | None = None,
@@ -43,8 +51,8 @@ class SqlReader:
         after: str | None = None,
         limit: int | None = None,
     ) -> list[Status]:
-        clauses = ["valid_from<=?", "valid_to>?", "recorded_from<=?", "recorded_to>?"]
-        params: list[Any] = [day.isoformat(), day.isoformat(), known, known]
+        clauses = ["valid_from<=?", "valid_to>?", "recorded_from_us<=?", "recorded_to_us>?"]
+        params: list[Any] = [day.isoformat(), day.isoformat(), recorded_us, recorded_us]
         if after is not None:
             clauses.append("org>?")
             params.append(after)
@@ -65,13 +73,13 @@ class SqlReader:
             params.append(limit)
         return [status_of(status, data) for status, data in self.rows(statement, params)]
 
-    def history(self, org: str, known: int) -> list[tuple[dt.date, dt.date, Status]]:
+    def history(self, org: str, recorded_us: int) -> list[Span]:
         found = self.rows(
-            f"SELECT valid_from, valid_to, status, data {JOINED} WHERE org=? AND recorded_from<=? "
-            "AND recorded_to>? ORDER BY valid_from",
-            (org, known, known),
+            f"SELECT valid_from, valid_to, status, data {JOINED} WHERE org=? AND recorded_from_us<=? "
+            "AND recorded_to_us>? ORDER BY valid_from",
+            (org, recorded_us, recorded_us),
         )
-        return [(day_of(a), day_of(b), status_of(s, d)) for a, b, s, d in found]
+        return [Span(day_of(a), day_of(b), status_of(s, d)) for a, b, s, d in found]
 
     def records(
         self,
@@ -82,7 +90,7 @@ class SqlReader:
         to_day: dt.date | None = None,
         after: int = 0,
         limit: int = 50,
-    ) -> list[bytes]:
+    ) -> list[EventRecord]:
         clauses = ["position>?"]
         params: list[Any] = [after]
         if type_ is not None:
@@ -98,48 +106,45 @@ class SqlReader:
             clauses.append("position IN (SELECT position FROM timeline_subjects WHERE subject=?)")
             params.append(subject)
         statement = "SELECT record FROM timeline_entries WHERE " + " AND ".join(clauses) + " ORDER BY position LIMIT ?"  # noqa: S608
-        return [as_bytes(row[0]) for row in self.rows(statement, [*params, limit])]
+        return [_record(as_bytes(row[0])) for row in self.rows(statement, [*params, limit])]
 
-    def record(self, event_id: str) -> bytes | None:
+    def record(self, event_id: str) -> EventRecord | None:
         found = self.rows("SELECT record FROM timeline_entries WHERE event_id=?", (event_id,))
-        return as_bytes(found[0][0]) if found else None
+        return _record(as_bytes(found[0][0])) if found else None
 
-    def policies(self, after: str | None, limit: int) -> list[tuple[str, bytes]]:
+    def policies(self, after: str | None, limit: int) -> list[PolicyVersion]:
         found = self.rows(
             "SELECT event_id, event FROM timeline_policies WHERE policy_id>? ORDER BY policy_id LIMIT ?",
             (after or "", limit),
         )
-        return [(event_id, as_bytes(event)) for event_id, event in found]
+        return [PolicyVersion(str(event_id), _policy(as_bytes(event))) for event_id, event in found]
 
-    def policy(self, policy_id: str) -> tuple[str, bytes] | None:
+    def policy(self, policy_id: str) -> PolicyVersion | None:
         found = self.rows("SELECT event_id, event FROM timeline_policies WHERE policy_id=?", (policy_id,))
-        return (found[0][0], as_bytes(found[0][1])) if found else None
+        return PolicyVersion(str(found[0][0]), _policy(as_bytes(found[0][1]))) if found else None
 
-    def timelines(self, known: int, start: dt.date, end: dt.date) -> dict[str, list[tuple[dt.date, dt.date, Status]]]:
-        """Every organisation's intervals that touch [start, end], as known at `known`."""
+    def timelines(self, recorded_us: int, start: dt.date, end: dt.date) -> dict[str, list[Span]]:
         found = self.rows(
-            f"SELECT org, valid_from, valid_to, status, data {JOINED} WHERE recorded_from<=? AND recorded_to>? "
+            f"SELECT org, valid_from, valid_to, status, data {JOINED} WHERE recorded_from_us<=? AND recorded_to_us>? "
             "AND valid_from<=? AND valid_to>=? ORDER BY org, valid_from",
-            (known, known, end.isoformat(), start.isoformat()),
+            (recorded_us, recorded_us, end.isoformat(), start.isoformat()),
         )
-        out: dict[str, list[tuple[dt.date, dt.date, Status]]] = {}
+        out: dict[str, list[Span]] = {}
         for org, a, b, s, d in found:
-            out.setdefault(org, []).append((day_of(a), day_of(b), status_of(s, d)))
+            out.setdefault(org, []).append(Span(day_of(a), day_of(b), status_of(s, d)))
         return out
 
-    def cause(self, org: str, day: dt.date, known: int) -> str | None:
-        """The last event naming `org` that took effect on `day` (e.g. what ended it)."""
+    def cause(self, org: str, day: dt.date, recorded_us: int) -> str | None:
         found = self.rows(
             "SELECT e.event_id FROM timeline_touches t JOIN timeline_entries e ON e.position = t.position "
-            "WHERE t.org=? AND t.effective=? AND e.known_from<=? ORDER BY t.position DESC LIMIT 1",
-            (org, day.isoformat(), known),
+            "WHERE t.org=? AND t.effective=? AND e.recorded_us<=? ORDER BY t.position DESC LIMIT 1",
+            (org, day.isoformat(), recorded_us),
         )
         return str(found[0][0]) if found else None
 
     def entry_count(self) -> int:
         return int(self.rows("SELECT COUNT(*) FROM timeline_entries")[0][0])
 
-    def latest_known(self) -> int | None:
-        """Record time (µs) of the newest projected entry, or None for an empty log."""
-        found = self.rows("SELECT known_from FROM timeline_entries ORDER BY position DESC LIMIT 1")
+    def latest_recorded_us(self) -> int | None:
+        found = self.rows("SELECT recorded_us FROM timeline_entries ORDER BY position DESC LIMIT 1")
         return int(found[0][0]) if found else None

@@ -3,8 +3,8 @@ layout, and the dialect that adapts statements to each database.
 
 Statements are written once with ``?`` placeholders; a dialect turns them
 into the driver's style and supplies the few types that differ. The
-projection writes through :mod:`evolve.views.writer`; queries read through
-:mod:`evolve.views.reader`.
+projection writes through :mod:`evolve.views.writer` (its statements are in
+:mod:`evolve.views.stored`); queries read through :mod:`evolve.views.reader`.
 """
 
 from __future__ import annotations
@@ -12,23 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import msgspec
-
 from evolve import codec
-from evolve.catalogue import Correctable
 from evolve.state import Status
-
-#: Open end of a record interval (µs since the epoch).
-OPEN = 2**62
-
-_encode = msgspec.json.Encoder().encode
-_decode_correctable = msgspec.json.Decoder(Correctable).decode
-
 
 #: The shape of the tables below. Bump it when they change: a database projected
 #: under another layout has its view dropped and projected again from the log,
 #: which is the only truth (see the views' ``upgrade``).
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 
 
 def table_statements(blob: str, without_rowid: str, position_key: str) -> list[str]:
@@ -42,7 +32,7 @@ def table_statements(blob: str, without_rowid: str, position_key: str) -> list[s
             type TEXT NOT NULL,
             effective TEXT NOT NULL,
             recorded_at TEXT NOT NULL,
-            known_from BIGINT NOT NULL,
+            recorded_us BIGINT NOT NULL,
             record {blob} NOT NULL,
             current {blob},
             fold_effective TEXT NOT NULL,
@@ -64,20 +54,21 @@ def table_statements(blob: str, without_rowid: str, position_key: str) -> list[s
             org TEXT NOT NULL,
             valid_from TEXT NOT NULL,
             valid_to TEXT NOT NULL,
-            recorded_from BIGINT NOT NULL,
-            recorded_to BIGINT NOT NULL,
+            recorded_from_us BIGINT NOT NULL,
+            recorded_to_us BIGINT NOT NULL,
             kind TEXT NOT NULL,
             stage TEXT,
             name TEXT NOT NULL,
             event_id TEXT NOT NULL,
             status {blob} NOT NULL,
             lists TEXT,
-            PRIMARY KEY (org, valid_from, recorded_from))""",
+            PRIMARY KEY (org, valid_from, recorded_from_us))""",
         f"CREATE TABLE IF NOT EXISTS timeline_lists (hash TEXT PRIMARY KEY, data {blob} NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS timeline_intervals_current ON timeline_intervals (org, recorded_to, valid_to)",
-        "CREATE INDEX IF NOT EXISTS timeline_intervals_day ON timeline_intervals (recorded_to, valid_to, valid_from)",
-        "CREATE INDEX IF NOT EXISTS timeline_intervals_stage ON timeline_intervals (stage, recorded_to, valid_to)",
-        "CREATE INDEX IF NOT EXISTS timeline_intervals_kind ON timeline_intervals (kind, recorded_to, valid_to)",
+        "CREATE INDEX IF NOT EXISTS timeline_intervals_current ON timeline_intervals (org, recorded_to_us, valid_to)",
+        "CREATE INDEX IF NOT EXISTS timeline_intervals_day "
+        "ON timeline_intervals (recorded_to_us, valid_to, valid_from)",
+        "CREATE INDEX IF NOT EXISTS timeline_intervals_stage ON timeline_intervals (stage, recorded_to_us, valid_to)",
+        "CREATE INDEX IF NOT EXISTS timeline_intervals_kind ON timeline_intervals (kind, recorded_to_us, valid_to)",
         f"CREATE TABLE IF NOT EXISTS timeline_organisations (org TEXT PRIMARY KEY){without_rowid}",
         f"""CREATE TABLE IF NOT EXISTS timeline_policies (
             policy_id TEXT PRIMARY KEY, position BIGINT NOT NULL, event_id TEXT NOT NULL,

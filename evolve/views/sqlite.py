@@ -1,7 +1,8 @@
 """The interval tables on SQLite, sharing the event store's database file.
 
 On SQLite the projection can also run inside the append's own transaction
-(:class:`InlineSQLiteRecorder`): one commit, one fsync, and a reader never
+(:meth:`SQLiteTimelineView.project_in_transaction`, called through the store's
+recorder hook, :mod:`evolve.recorders`): one commit, one fsync, and a reader never
 sees the log ahead of the view. If the view is behind, or projecting fails,
 the append still commits on its own and the catch-up loop projects later.
 """
@@ -9,35 +10,22 @@ the append still commits on its own and the catch-up loop projects later.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
-from evolve.projection import TimelineProjection, TimelineView, project
+from evolve.projection import TimelineProjection, project
 from evolve.records import EventRecord
+from evolve.views.interface import TimelineView
 from evolve.views.reader import SqlReader
 from evolve.views.sql import LAYOUT_VERSION, SQLITE, TABLES, table_statements
+from evolve.views.stored import StoredRows
 from evolve.views.writer import SqlWriter
 
-InTransaction = Callable[[SQLiteCursor, Sequence[int]], None]
-
 STATEMENTS = table_statements("BLOB", " WITHOUT ROWID", "INTEGER PRIMARY KEY")
-
-
-class InlineSQLiteRecorder(SQLiteApplicationRecorder):
-    """The application recorder, with a hook that runs in the insert's transaction."""
-
-    def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._insert_events(c, stored_events, **kwargs)
-        hook: InTransaction | None = kwargs.get("in_transaction")
-        if hook is not None and ids:
-            hook(c, ids)
-        return ids
 
 
 class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
@@ -137,4 +125,4 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
 
 
 def _writer(cursor: SQLiteCursor) -> SqlWriter:
-    return SqlWriter(cursor.sqlite_cursor, SQLITE, ("INSERT OR IGNORE", ""))
+    return SqlWriter(StoredRows(cursor.sqlite_cursor, SQLITE, ("INSERT OR IGNORE", "")))

@@ -129,6 +129,6 @@ def test_projection_stopped_midway_resumes_to_a_rebuild(databases: Databases, mo
 
 def _tables(system: Evolve) -> list[tuple[Any, ...]]:
     with system.view.reader() as read:
-        rows = read.rows("SELECT * FROM timeline_intervals ORDER BY org, valid_from, recorded_from")
-        rows += read.rows("SELECT position, event_id, known_from, current FROM timeline_entries ORDER BY position")
+        rows = read.rows("SELECT * FROM timeline_intervals ORDER BY org, valid_from, recorded_from_us")
+        rows += read.rows("SELECT position, event_id, recorded_us, current FROM timeline_entries ORDER BY position")
     return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]

@@ -23,7 +23,7 @@ def snapshot(system: Evolve) -> tuple[int, list[object], list[object]]:
     with system.view.reader() as read:
         entries = read.rows("SELECT position, event_id FROM timeline_entries ORDER BY position")
         intervals = read.rows(
-            "SELECT org, valid_from, recorded_from, recorded_to FROM timeline_intervals ORDER BY 1, 2, 3"
+            "SELECT org, valid_from, recorded_from_us, recorded_to_us FROM timeline_intervals ORDER BY 1, 2, 3"
         )
     return system.store.position(), [tuple(r) for r in entries], [tuple(r) for r in intervals]
 

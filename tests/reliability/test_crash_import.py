@@ -51,7 +51,7 @@ def write_history(folder: Path, seed: int) -> int:
 
 def tables(system: Evolve) -> list[tuple[Any, ...]]:
     with system.view.reader() as read:
-        rows = read.rows("SELECT * FROM timeline_intervals ORDER BY org, valid_from, recorded_from")
+        rows = read.rows("SELECT * FROM timeline_intervals ORDER BY org, valid_from, recorded_from_us")
     return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
 
 

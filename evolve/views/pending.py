@@ -1,0 +1,109 @@
+"""The writes one projection transaction has made but not yet sent: named rows, kept until the
+writer's last call (:meth:`evolve.views.writer.SqlWriter.flush`) sends each table's rows in
+one bulk statement. Until then reads combine what storage holds with what is pending here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from evolve.views.interface import OPEN
+
+
+class EntryRow(NamedTuple):
+    """A row of ``timeline_entries``: a log entry and the version timelines fold (`current`)."""
+
+    position: int
+    event_id: str
+    type: str
+    effective: str
+    recorded_at: str
+    recorded_us: int
+    record: bytes
+    current: bytes | None
+    fold_effective: str  # the current version's date (the entry's own once retracted)
+    broadcast: int  # 1 when the current version is a broadcast
+    policy_id: str | None  # set when the current version publishes a policy
+
+
+class TouchRow(NamedTuple):
+    """A row of ``timeline_touches``: an entry names an organisation, effective on a date."""
+
+    org: str
+    effective: str
+    position: int
+
+
+class IntervalRow(NamedTuple):
+    """A row of ``timeline_intervals``: a state over valid time, as known over record time."""
+
+    org: str
+    valid_from: str
+    valid_to: str
+    recorded_from_us: int
+    recorded_to_us: int
+    kind: str
+    stage: str | None
+    name: str
+    event_id: str
+    status: bytes
+    lists: str | None
+
+
+class Close(NamedTuple):
+    """The end of a stored interval row's record time (an UPDATE of ``recorded_to_us``)."""
+
+    recorded_to_us: int
+    org: str
+    valid_from: str
+    recorded_from_us: int
+
+
+IntervalKey = tuple[str, dt.date, int]  # (org, valid_from, recorded_from_us)
+
+
+class Pending:
+    """A transaction's unsent writes, by table."""
+
+    def __init__(self) -> None:
+        self.entries: dict[int, EntryRow] = {}  # by position
+        self.positions: dict[str, int] = {}  # buffered entries' positions by event id
+        self.subjects: list[tuple[str, int]] = []
+        self.touches: dict[tuple[str, int], TouchRow] = {}  # by (org, position)
+        self.orgs: list[str] = []  # organisations named for the first time
+        self.closes: list[Close] = []
+        self.inserts: dict[IntervalKey, IntervalRow] = {}
+        self.lists: dict[str, bytes] = {}  # list contents by hash (see evolve.codec)
+
+    def add_entry(self, row: EntryRow) -> None:
+        self.entries[row.position] = row
+        self.positions[row.event_id] = row.position
+
+    def entry(self, event_id: str) -> EntryRow | None:
+        position = self.positions.get(event_id)
+        return self.entries[position] if position is not None else None
+
+    def drop_touches(self, position: int, orgs: list[str]) -> None:
+        for org in orgs:
+            self.touches.pop((org, position), None)
+
+    def close(self, key: IntervalKey, recorded_us: int) -> None:
+        """End a row's record time: a buffered row is changed (or dropped, if it began at
+        `recorded_us`: made and unmade by one record time, so never visible); a stored one
+        gets an UPDATE."""
+        org, valid_from, recorded_from_us = key
+        row = self.inserts.get(key)
+        if row is None:
+            self.closes.append(Close(recorded_us, org, valid_from.isoformat(), recorded_from_us))
+        elif recorded_from_us == recorded_us:
+            del self.inserts[key]
+        else:
+            self.inserts[key] = row._replace(recorded_to_us=recorded_us)
+
+    def closed(self) -> set[tuple[str, str, int]]:
+        """Stored rows this transaction closed, as (org, valid_from, recorded_from_us)."""
+        return {(c.org, c.valid_from, c.recorded_from_us) for c in self.closes}
+
+    def current_on(self, day: str) -> list[IntervalRow]:
+        """Buffered current rows that hold on `day`."""
+        return [r for r in self.inserts.values() if r.recorded_to_us == OPEN and r.valid_from <= day < r.valid_to]

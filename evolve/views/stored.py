@@ -1,0 +1,197 @@
+"""The projection's statements on the interval tables: what earlier transactions stored, and
+the writes of this one (sent in bulk by :meth:`StoredRows.write`, or at once for the few
+in-place changes). :class:`evolve.views.writer.SqlWriter` combines these with its pending rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import msgspec
+
+from evolve.catalogue import Correctable
+from evolve.views.interface import OPEN, Entry, Segment, TimelineEvent
+from evolve.views.pending import Pending
+from evolve.views.sql import JOINED, Dialect, as_bytes, day_of
+
+_decode_correctable = msgspec.json.Decoder(Correctable).decode
+
+
+class StoredEntry(NamedTuple):
+    """What a correction needs of a stored entry row."""
+
+    event_id: str
+    fold_effective: str
+    broadcast: int
+
+
+class StoredRows:
+    """Statements on one open transaction's cursor, in the dialect of its database."""
+
+    def __init__(self, cursor: Any, dialect: Dialect, ignore_conflict: tuple[str, str]) -> None:
+        self.c = cursor
+        self.sql = dialect
+        self._insert_prefix, self._insert_suffix = ignore_conflict
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.c.execute(self.sql(statement), params)
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self.c.execute(self.sql(statement), params)
+        return list(self.c.fetchall())
+
+    # ---- reads -------------------------------------------------------------------
+
+    def last_recorded_us(self) -> int:
+        # Record time only grows along the log, so the last entry holds the maximum.
+        found = self.rows("SELECT recorded_us FROM timeline_entries ORDER BY position DESC LIMIT 1")
+        return int(found[0][0]) if found else 0
+
+    def entry(self, event_id: str) -> Entry | None:
+        found = self.rows(
+            "SELECT position, fold_effective, current FROM timeline_entries WHERE event_id=?", (event_id,)
+        )
+        if not found:
+            return None
+        position, effective, current = found[0]
+        return Entry(int(position), day_of(effective), _event(current))
+
+    def entry_at(self, position: int) -> StoredEntry:
+        found = self.rows(
+            "SELECT event_id, fold_effective, broadcast FROM timeline_entries WHERE position=?", (position,)
+        )
+        return StoredEntry(str(found[0][0]), str(found[0][1]), int(found[0][2]))
+
+    def current_rows(self, org: str, floor: dt.date, below: dt.date | None) -> list[Segment]:
+        """`org`'s current rows with ``floor <= valid_to`` (and ``valid_to < below``), by valid_from."""
+        statement = (
+            f"SELECT valid_from, valid_to, recorded_from_us, status, lists, data {JOINED} "
+            "WHERE org=? AND recorded_to_us=? AND valid_to>=?"
+        )
+        params: list[Any] = [org, OPEN, floor.isoformat()]
+        if below is not None:
+            statement += " AND valid_to<?"
+            params.append(below.isoformat())
+        return [
+            Segment(day_of(a), day_of(b), int(r), as_bytes(s), h, as_bytes(d) if d is not None else None)
+            for a, b, r, s, h, d in self.rows(statement + " ORDER BY valid_from", params)
+        ]
+
+    def current_on(self, day: dt.date, column: str | None, value: str | None) -> list[tuple[str, str, int]]:
+        """(org, valid_from, recorded_from_us) of the current rows holding on `day`, where
+        `column` (``kind`` or ``stage``, chosen by the caller) equals `value` if given."""
+        iso = day.isoformat()
+        clause = f" AND {column}=?" if column is not None else ""
+        found = self.rows(
+            "SELECT org, valid_from, recorded_from_us FROM timeline_intervals "  # noqa: S608 - fixed column names
+            "WHERE recorded_to_us=? AND valid_from<=? AND valid_to>?" + clause,
+            [OPEN, iso, iso, *([value] if column is not None else [])],
+        )
+        return [(str(org), str(valid_from), int(recorded)) for org, valid_from, recorded in found]
+
+    def latest_touch(self, org: str) -> str | None:
+        found = self.rows("SELECT MAX(effective) FROM timeline_touches WHERE org=?", (org,))
+        return found[0][0] if found else None
+
+    def broadcasts(self, floor: dt.date, below: dt.date | None) -> list[TimelineEvent]:
+        """Broadcasts effective on or after `floor` (and before `below`), unordered."""
+        statement = (
+            "SELECT fold_effective, position, event_id, current FROM timeline_entries "
+            "WHERE broadcast = 1 AND fold_effective>=?"
+        )
+        params = [floor.isoformat()]
+        if below is not None:
+            statement += " AND fold_effective<?"
+            params.append(below.isoformat())
+        return [_timeline_event(*row) for row in self.rows(statement, params)]
+
+    def touches(self, org: str, day: dt.date) -> list[TimelineEvent]:
+        """Stored entries naming `org`, effective on or after `day`, unordered."""
+        found = self.rows(
+            "SELECT e.fold_effective, e.position, e.event_id, e.current FROM timeline_touches t "
+            "JOIN timeline_entries e ON e.position = t.position WHERE t.org=? AND t.effective>=?",
+            (org, day.isoformat()),
+        )
+        return [_timeline_event(*row) for row in found]
+
+    def newest_policy_version(self, policy_id: str) -> tuple[str, int, str, bytes] | None:
+        """(effective, position, event id, event) of the policy's newest current version."""
+        found = self.rows(
+            "SELECT fold_effective, position, event_id, current FROM timeline_entries "
+            "WHERE policy_id=? AND current IS NOT NULL ORDER BY fold_effective DESC, position DESC LIMIT 1",
+            (policy_id,),
+        )
+        return (str(found[0][0]), int(found[0][1]), str(found[0][2]), as_bytes(found[0][3])) if found else None
+
+    # ---- writes ------------------------------------------------------------------
+
+    def set_current(self, position: int, columns: tuple[bytes | None, str, int, str | None]) -> None:
+        self.execute(
+            "UPDATE timeline_entries SET current=?, fold_effective=?, broadcast=?, policy_id=? WHERE position=?",
+            (*columns, position),
+        )
+
+    def delete_touches(self, position: int) -> None:
+        self.execute("DELETE FROM timeline_touches WHERE position=?", (position,))
+
+    def replace_policy(self, policy_id: str, version: tuple[str, int, str, bytes] | None) -> None:
+        self.execute("DELETE FROM timeline_policies WHERE policy_id=?", (policy_id,))
+        if version is not None:
+            effective, position, event_id, event = version
+            self.execute(
+                "INSERT INTO timeline_policies (policy_id, position, event_id, effective, event) VALUES (?,?,?,?,?)",
+                (policy_id, position, event_id, effective, event),
+            )
+
+    def write(self, pending: Pending) -> None:
+        """Send every pending row, one bulk statement per table."""
+        self._insert("timeline_entries", EntryColumns, list(pending.entries.values()))
+        self._insert("timeline_subjects", "subject, position", pending.subjects)
+        self._insert("timeline_touches", "org, effective, position", list(pending.touches.values()))
+        self._insert_ignore("timeline_organisations (org)", "(?)", [(org,) for org in pending.orgs])
+        self._executemany(
+            "UPDATE timeline_intervals SET recorded_to_us=? WHERE org=? AND valid_from=? AND recorded_from_us=?",
+            pending.closes,
+        )
+        self._insert("timeline_intervals", IntervalColumns, list(pending.inserts.values()))
+        self._insert_ignore("timeline_lists (hash, data)", "(?,?)", list(pending.lists.items()))
+
+    def _executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.c.executemany(self.sql(statement), rows)
+
+    def _insert(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Add rows that cannot conflict with existing ones (``COPY`` where the dialect has it)."""
+        if not rows:
+            return
+        if self.sql.copy:
+            with self.c.copy(self.sql(f"COPY {table} ({columns}) FROM STDIN")) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ",".join("?" * (columns.count(",") + 1))
+            self._executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608 - fixed names
+
+    def _insert_ignore(self, table_and_columns: str, values: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._executemany(
+            f"{self._insert_prefix} INTO {table_and_columns} VALUES {values} {self._insert_suffix}", rows
+        )
+
+
+#: Column lists in the order of the named rows of :mod:`evolve.views.pending`.
+EntryColumns = (
+    "position, event_id, type, effective, recorded_at, recorded_us, record, current, fold_effective, broadcast, "
+    "policy_id"
+)
+IntervalColumns = (
+    "org, valid_from, valid_to, recorded_from_us, recorded_to_us, kind, stage, name, event_id, status, lists"
+)
+
+
+def _event(current: Any) -> Correctable | None:
+    return _decode_correctable(as_bytes(current)) if current is not None else None
+
+
+def _timeline_event(effective: str, position: Any, event_id: Any, current: Any) -> TimelineEvent:
+    return TimelineEvent(day_of(effective), int(position), str(event_id), _decode_correctable(as_bytes(current)))
