@@ -30,6 +30,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
+from api.bodies import BodyInvalid, HeaderInvalid, UnsupportedMediaType
 from evolve.errors import (
     ConflictError,
     EvolveError,
@@ -84,43 +85,6 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     subject: str | None = None
     expected: int | None = None
     actual: int | None = None
-
-
-class BodyInvalid(EvolveError):
-    """The request body is not JSON, or does not decode into events (status 400 or 422)."""
-
-    def __init__(self, message: str, pointer: str | None = None, status: int = 422) -> None:
-        super().__init__(message)
-        self.pointer = pointer
-        self.status = status
-
-
-class UnsupportedMediaType(EvolveError):
-    """The request body is not ``application/json``."""
-
-
-class HeaderInvalid(EvolveError):
-    """A request header (e.g. ``If-Match``) is malformed."""
-
-    def __init__(self, message: str, header: str) -> None:
-        super().__init__(message)
-        self.header = header
-
-
-_LOCATION = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
-_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
-
-
-def location(message: str) -> str | None:
-    """The JSON pointer (``/a/2/b``) of msgspec's ``... - at `$.a[2].b``` suffix; an unknown field is included."""
-    match = _LOCATION.search(message)
-    path = match.group("path") if match else ""
-    pointer = "".join(f"/{name or index}" for name, index in _PATH_PART.findall(path))
-    unknown = _UNKNOWN_FIELD.match(message)
-    if unknown:
-        pointer += "/" + unknown.group("name").replace("~", "~0").replace("/", "~1")
-    return pointer if (match or unknown) else None
 
 
 def _problem(

@@ -38,7 +38,7 @@ from eventsourcing.utils import get_topic
 from evolve import codec, fold
 from evolve.catalogue import EventCorrected, FootprintsMerged, PolicyPublished
 from evolve.domain import Log
-from evolve.records import EventRecord
+from evolve.records import EventRecord, micros
 from evolve.state import Status
 from evolve.store import to_record
 from evolve.types import END_OF_TIME
@@ -181,7 +181,3 @@ def _rewrite(
             changed = True
     return changed
 
-
-def micros(moment: dt.datetime) -> int:
-    """Record time as the view keeps it: integer microseconds since the epoch."""
-    return int(moment.timestamp() * 1_000_000)

@@ -20,8 +20,7 @@ import msgspec
 
 from evolve.diff import Diff, merge_sorted, transitions
 from evolve.errors import InvalidQuery, NotFound
-from evolve.projection import micros
-from evolve.records import EventRecord
+from evolve.records import EventRecord, micros
 from evolve.state import OrganisationState, Status
 from evolve.types import END_OF_TIME, SLUG_PATTERN, Flag, Kind, Precision, Stage
 from evolve.views.interface import PolicyVersion, TimelineReader

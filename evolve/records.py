@@ -23,3 +23,8 @@ class EventRecord(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def type(self) -> str:
         return self.event.type
+
+
+def micros(moment: dt.datetime) -> int:
+    """Record time as the view keeps it: integer microseconds since the epoch (``*_us`` names)."""
+    return int(moment.timestamp() * 1_000_000)

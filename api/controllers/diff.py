@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
-from litestar.openapi.spec import Example
-from litestar.params import QueryParameter
 
 from api import problems
-from api.controllers.organisations import OrganisationId
-from api.schemas import KnownAt, System, moment
+from api.parameters import DiffFrom, DiffTo, KnownAt, OrganisationId, System, moment
 from evolve.diff import Diff, FieldChange
 
 
@@ -35,23 +31,6 @@ class Changes(msgspec.Struct, frozen=True, kw_only=True):
     known_at: dt.datetime
     items: list[Change]
 
-
-From = Annotated[
-    dt.date,
-    QueryParameter(
-        name="from",
-        description="Start date (`YYYY-MM-DD`), exclusive: changes effective after it count. A `from` after `to` "
-        "is a 400.",
-        examples=[Example(summary="1 January 2017", value="2017-01-01")],
-    ),
-]
-To = Annotated[
-    dt.date,
-    QueryParameter(
-        description="End date (`YYYY-MM-DD`), inclusive.",
-        examples=[Example(summary="1 June 2018", value="2018-06-01")],
-    ),
-]
 
 DESCRIPTION = """Each item is one organisation's step on one date: the fields that changed (`field`, `before`,
 `after`) and the event that caused it (`event_id`, and `event_url`, its `GET /events/{{event_id}}`).
@@ -92,7 +71,7 @@ class DiffController(Controller):
         sync_to_thread=True,
         responses=problems.responses(400),
     )
-    def diff(self, system: System, from_: From, to: To, known_at: KnownAt = None) -> Changes:
+    def diff(self, system: System, from_: DiffFrom, to: DiffTo, known_at: KnownAt = None) -> Changes:
         return _linked(system.queries.diff(from_, to, known_at=moment(known_at)))
 
     @get(
@@ -104,7 +83,7 @@ class DiffController(Controller):
         responses=problems.responses(400, 404),
     )
     def organisation_diff(
-        self, system: System, org_id: OrganisationId, from_: From, to: To, known_at: KnownAt = None
+        self, system: System, org_id: OrganisationId, from_: DiffFrom, to: DiffTo, known_at: KnownAt = None
     ) -> Changes:
         return _linked(system.queries.diff(from_, to, org=org_id, known_at=moment(known_at)))
 

@@ -4,49 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
-from typing import Annotated, Any, Literal
-from uuid import UUID
+from typing import Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
-from litestar.openapi.spec import Example
-from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from api import changefeed, csv_responses, problems
 from api.auth import SECURITY, require_write_token
 from api.bodies import IF_MATCH_FORMAT, MAX_BATCH, check_media_type, decode_events, parse_if_match, request_digest
-from api.controllers.organisations import NO_NUL
-from api.schemas import AppendedEvents, EventCursor, Limit, System
+from api.parameters import (
+    EffectiveFrom,
+    EffectiveTo,
+    EventCursor,
+    EventId,
+    IdempotencyKey,
+    Limit,
+    SubjectFilter,
+    System,
+    TypeFilter,
+)
+from api.schemas import AppendedEvents
 from evolve.bootstrap import Evolve
-from evolve.catalogue import EVENT_TYPE_NAMES
 from evolve.export import EVENT_COLUMNS
 from evolve.query import DEFAULT_LIMIT, EventPage
 from evolve.records import EventRecord
 
-EventType = Literal[EVENT_TYPE_NAMES]  # type: ignore[valid-type]
-TypeFilter = Annotated[
-    EventType | None,
-    QueryParameter(name="type", description="Only events of this type.",
-                   examples=[Example(value="AccountableCareSystemsDesignated")]),
-]
-SubjectFilter = Annotated[
-    str | None,
-    QueryParameter(description="Only events touching this organisation, policy or event id.", max_length=100,
-                   pattern=NO_NUL, examples=[Example(value="frimley-health-and-care")]),
-]
-FromFilter = Annotated[
-    dt.date | None,
-    QueryParameter(
-        name="from",
-        description="Only events effective on or after this date (a `from` after `to` is a 400).",
-        examples=[Example(value="2017-01-01")],
-    ),
-]
-ToFilter = Annotated[
-    dt.date | None,
-    QueryParameter(description="Only events effective on or before this date.", examples=[Example(value="2018-12-31")]),
-]
 LIST_DESCRIPTION = "The log's records in order of position, optionally filtered; paginated by cursor."
 
 APPEND_DESCRIPTION = f"""Append one event (a JSON object) or a batch (a JSON array of up to {MAX_BATCH} events).
@@ -85,7 +68,7 @@ def _events_csv(
             type=type_, subject=subject, from_day=from_, to_day=to, limit=csv_responses.PAGE_ROWS, cursor=after
         )
 
-    head = system.store.position()
+    head = system.position()
     return csv_responses.events_csv(csv_responses.event_rows(fetch, cursor, head))
 
 
@@ -102,8 +85,8 @@ class EventController(Controller):
         system: System,
         type_: TypeFilter = None,
         subject: SubjectFilter = None,
-        from_: FromFilter = None,
-        to: ToFilter = None,
+        from_: EffectiveFrom = None,
+        to: EffectiveTo = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: EventCursor = None,
     ) -> Response[EventPage]:
@@ -117,8 +100,7 @@ class EventController(Controller):
     def get_event(
         self,
         system: System,
-        event_id: Annotated[UUID, PathParameter(description="The event's id (a UUID).",
-                                            examples=[Example(value="2585c6f2-52fb-56f9-8177-a3147c25d15e")])],
+        event_id: EventId,
     ) -> EventRecord:
         """A stored event: the event as appended, with its `id`, `position`, `recorded_at`, `subjects` and hash."""
         return system.queries.event(event_id)
@@ -142,12 +124,7 @@ class EventController(Controller):
         self,
         request: Request[Any, Any, Any],
         system: System,
-        idempotency_key: Annotated[
-            str | None,
-            HeaderParameter(name="Idempotency-Key", min_length=1, max_length=200,
-                      description="Makes retries safe: a repeat of the same request returns the original reply.",
-                      examples=[Example(value="9b2f6c1e-import-2025-01-01")]),
-        ] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[EventRecord | AppendedEvents]:
         check_media_type(request.headers.get("content-type"))
         events, batch = decode_events(await request.body())
@@ -175,8 +152,8 @@ class EventCsvController(Controller):
         system: System,
         type_: TypeFilter = None,
         subject: SubjectFilter = None,
-        from_: FromFilter = None,
-        to: ToFilter = None,
+        from_: EffectiveFrom = None,
+        to: EffectiveTo = None,
     ) -> Response[Any]:
         """`GET /events` with `Accept: text/csv`: every matching event in log order (up to the log head when the
         request began), streamed with a header row; no pagination."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from litestar import Controller, get
 
 from api import problems
-from api.schemas import Health, System
+from api.parameters import System
+from api.schemas import Health
 
 
 class HealthController(Controller):
@@ -17,4 +18,4 @@ class HealthController(Controller):
         """`status` is `ok` when the database answers; `position` is the log head (0 for an empty log).
 
         503 (problem) when the database cannot be reached."""
-        return Health(status="ok", position=system.store.position())
+        return Health(status="ok", position=system.position())

@@ -3,49 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import ResponseHeader
-from litestar.openapi.spec import Example
-from litestar.params import PathParameter, QueryParameter
 
 from api import csv_responses, problems
-from api.schemas import AsOf, KnownAt, Limit, OrganisationCursor, System, moment
+from api.parameters import (
+    AsOf,
+    KindFilter,
+    KnownAt,
+    Limit,
+    OrganisationCursor,
+    OrganisationId,
+    StageFilter,
+    System,
+    TextFilter,
+    moment,
+)
 from evolve.bootstrap import Evolve
 from evolve.export import STATE_COLUMNS
 from evolve.query import DEFAULT_LIMIT, History, OrganisationPage
 from evolve.state import OrganisationState
-from evolve.types import SLUG_PATTERN, Kind, Stage
+from evolve.types import Kind, Stage
 
-OrganisationId = Annotated[
-    str,
-    PathParameter(
-        description="Organisation id: a lowercase slug.",
-        pattern=SLUG_PATTERN,
-        max_length=100,
-        examples=[Example(summary="Frimley Health and Care", value="frimley-health-and-care")],
-    ),
-]
-#: Free text may hold anything but NUL, which no store can hold (evolve refuses it).
-NO_NUL = r"^[^\x00]*$"
-KindFilter = Annotated[
-    Kind | None,
-    QueryParameter(description="Only organisations of this kind.", examples=[Example(value="health_system")]),
-]
-StageFilter = Annotated[
-    Stage | None,
-    QueryParameter(description="Only health systems at this stage.", examples=[Example(value="acs")]),
-]
-TextFilter = Annotated[
-    str | None,
-    QueryParameter(
-        description="Name or id contains this text (case-insensitive).",
-        max_length=200,
-        pattern=NO_NUL,
-        examples=[Example(value="frimley")],
-    ),
-]
 LIST_DESCRIPTION = """Every organisation that existed on `as_of`, as the log knew it at `known_at`, ordered by id.
 
 Paginated: pass `next_cursor` back as `cursor` for the next page (`null` on the last page)."""
@@ -123,7 +104,7 @@ class OrganisationController(Controller):
         404 if the id is unknown, or the organisation did not exist on that date.
         """
         state = system.queries.state(org_id, as_of, moment(known_at))
-        return Response(state, headers={"X-Subject-Version": str(system.store.version(org_id))})
+        return Response(state, headers={"X-Subject-Version": str(system.version(org_id))})
 
     @get(
         "/{org_id:str}/history",

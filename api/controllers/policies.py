@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, get
-from litestar.openapi.spec import Example
-from litestar.params import PathParameter
 
 from api import problems
-from api.schemas import Limit, PolicyCursor, System
+from api.parameters import Limit, PolicyCursor, PolicyId, System
 from evolve.query import DEFAULT_LIMIT, Policy, PolicyPage
-from evolve.types import SLUG_PATTERN
-
-PolicyId = Annotated[
-    str,
-    PathParameter(
-        description="Policy id: a lowercase slug.",
-        pattern=SLUG_PATTERN,
-        max_length=100,
-        examples=[Example(summary="Five Year Forward View", value="five-year-forward-view")],
-    ),
-]
 
 
 class PolicyController(Controller):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 
 from api import problems
-from api.schemas import AsOf, KnownAt, System, moment
+from api.parameters import AsOf, KnownAt, System, moment
 from evolve.query import Stats
 
 

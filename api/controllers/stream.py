@@ -39,8 +39,7 @@ from litestar.response import Stream
 
 from api import problems
 from api.changefeed import ChangeNotifier, notifier, server_exiting
-from api.controllers.events import SubjectFilter, TypeFilter
-from api.schemas import System
+from api.parameters import SubjectFilter, System, TypeFilter
 from evolve.bootstrap import Evolve
 from evolve.errors import InvalidQuery
 from evolve.query import EventPage, encode_cursor

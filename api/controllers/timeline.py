@@ -20,7 +20,7 @@ from litestar import Controller, MediaType, Response, get
 from litestar.params import QueryParameter
 from litestar.static_files import create_static_files_router
 
-from api.schemas import System
+from api.parameters import System
 from evolve import labels
 from evolve.errors import InvalidQuery
 from evolve.types import Stage
