@@ -25,8 +25,9 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, 
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.response import Stream
 
+from evolve.answers import EventPage, OrganisationPage
 from evolve.export import EVENT_COLUMNS, STATE_COLUMNS, csv_lines, event_row, state_row
-from evolve.query import MAX_LIMIT, EventPage, OrganisationPage
+from evolve.query import MAX_LIMIT
 from evolve.records import EventRecord
 
 JSON = "application/json"

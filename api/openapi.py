@@ -8,10 +8,10 @@
   the same component schemas that describe ``EventRecord.event``.
 * The catalogue's cross-field rules (``__post_init__``) and
   ``forbid_unknown_fields`` are stated in JSON Schema where it can express
-  them, so clients (and schemathesis) know which events are valid. Two rules
-  remain beyond JSON Schema and are documented in prose only: ``into`` of a
-  ``FootprintsMerged`` is not one of ``merged``; ``SystemAbsorbed`` cannot
-  absorb itself.
+  them, so clients (and schemathesis) know which events are valid. Rules beyond
+  JSON Schema (an id that must differ from another field's, a financial year's
+  two years in sequence) are stated in prose in the append operation.
+* Each event type's component carries the catalogue's example of it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
 
 from api.bodies import MAX_BATCH
-from evolve.catalogue import EVENT_TYPE_NAMES
+from evolve.catalogue import EVENT_TYPE_NAMES, EVENT_TYPES
 from evolve.types import SLUG_PATTERN
 
 EXAMPLE_EVENT: dict[str, Any] = {
@@ -113,8 +113,12 @@ def _refine_components(schemas: dict[str, Any]) -> None:
         _present("kind", {"type": "string"}),
     ]
     # Litestar drops the `Slug` constraints of list items: restore them.
-    for name, field in [("Scope", "organisations"), ("FootprintsMerged", "merged"), ("FootprintDesignated", "members")]:
-        _slug_items(schemas[name]["properties"][field], unique=field != "members")
+    lists = [("Scope", "organisations"), ("OrganisationsMerged", "merged"), ("FootprintDesignated", "members"),
+             ("MembersJoined", "members"), ("MembersLeft", "members")]
+    for name, field in lists:
+        _slug_items(schemas[name]["properties"][field], unique=True)
+    for cls in EVENT_TYPES:
+        schemas[cls.__struct_config__.tag]["examples"] = [cls.example]  # type: ignore[index]
     schemas["EventCorrected"]["oneOf"] = [
         _present("replacement", {"not": {"type": "null"}}),  # not `type: object`: client generators choke
         _present("retract", {"const": True}),

@@ -18,8 +18,9 @@ from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from evolve.bootstrap import Evolve
 from evolve.catalogue import EVENT_TYPE_NAMES
+from evolve.cursors import encode_cursor
 from evolve.errors import InvalidQuery
-from evolve.query import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
+from evolve.query import DEFAULT_LIMIT, MAX_LIMIT
 from evolve.types import SLUG_PATTERN, Kind, Stage
 
 #: The composition root, injected by name into every handler.

@@ -105,7 +105,7 @@ KIND_SUFFIX = {
 # Ordinary (non-creation) events: (type, weight), by the kind of the organisation.
 COMMON_MIX = (
     ("LeaderAppointed", 0.40),
-    ("OrganisationRenamed", 0.10),
+    ("OrganisationRestated", 0.10),
     ("FundingAllocated", 0.08),
     ("CappedExpenditure", 0.18),
     ("DevolutionAgreed", 0.02),
@@ -212,7 +212,6 @@ class _Generator:
         self.alive_by_kind: dict[str, list[Organisation]] = {k: [] for k, _ in KIND_WEIGHTS}
         self.policies: list[str] = []
         self.correctable: list[int] = []  # indexes of ordinary, org-scoped events
-        self.capped: set[str] = set()
         self.stage: dict[str, int] = {}
         self.backdated = self.corrections = self.broadcasts = 0
 
@@ -276,7 +275,10 @@ class _Generator:
         plan = self.plan
         next_org = 0
         next_policy = 0
-        for i in range(self.n):
+        for region in REGIONS:  # the regions that systems name, there from the start
+            self._emit({"type": "OrganisationRegistered", "organisation": _slug(region), "name": region,
+                        "kind": "region"}, START, START, policy=False)
+        for i in range(self.n - len(REGIONS)):
             clock = self._day(i / self.n)
             if next_policy < self.n_policies and self.policy_dates[next_policy] <= clock:
                 self._policy(next_policy, self.policy_dates[next_policy])
@@ -322,9 +324,10 @@ class _Generator:
                 "type": "FootprintDesignated",
                 "organisation": org.id,
                 "name": org.name,
-                "region": self.rng.choice(REGIONS),
+                "region": _slug(self.rng.choice(REGIONS)),
                 "members": members,
-                "population": self.rng.randint(300_000, 3_000_000),
+                "population": {"count": self.rng.randint(300_000, 3_000_000), "as_of": org.start.isoformat(),
+                               "precision": "day"},
             }
             self.stage[org.id] = 0
         else:
@@ -333,7 +336,6 @@ class _Generator:
                 "organisation": org.id,
                 "name": org.name,
                 "kind": org.kind,
-                "region": self.rng.choice(REGIONS),
             }
         # Creations are never imprecise: they anchor the organisation's first day.
         event = msgspec.convert(
@@ -360,15 +362,21 @@ class _Generator:
             self._correction(clock)
             return
         org = self.rng.choice(self.alive)
+        data = self._ordinary_data(org)
+        # Every organisation the event names must exist on its date.
+        named = set(data.get("scope", {}).get("organisations", [org.id]))
+        earliest = max(o.start for o in self.alive if o.id in named)
         if self.rng.random() < BACKDATED_RATE:
             back = self.rng.randint(36, 5 * 365)
-            day = max(org.start, clock - dt.timedelta(days=back))
+            day = max(earliest, clock - dt.timedelta(days=back))
             self.backdated += 1
         else:
             # Reporting lag of a few days at most: in order, or nearly.
-            day = max(org.start, clock - dt.timedelta(days=self.rng.randint(0, 3)))
-        data = self._ordinary_data(org)
-        index = self._emit(data, day, org.start)
+            day = max(earliest, clock - dt.timedelta(days=self.rng.randint(0, 3)))
+        if data["type"] == "CappedExpenditureApplied":  # for the financial year the day falls in
+            year = day.year - (day.month < 4)
+            data["financial_year"] = f"{year}/{(year + 1) % 100:02d}"
+        index = self._emit(data, day, earliest)
         self.correctable.append(index)
 
     def _ordinary_data(self, org: Organisation) -> dict[str, Any]:
@@ -377,7 +385,7 @@ class _Generator:
         one = {"organisations": [org.id]}
         if kind == "LeaderAppointed":
             return {"type": kind, "organisation": org.id, "leader": self._person(), "role": "Chief Executive"}
-        if kind == "OrganisationRenamed":
+        if kind == "OrganisationRestated":
             return {"type": kind, "organisation": org.id, "name": f"{org.name} {self.rng.choice(WORDS).title()}"}
         if kind in ("FundingAllocated", "FundingShared"):
             if kind == "FundingShared":
@@ -394,14 +402,8 @@ class _Generator:
                 "financial_year": f"{year}/{(year + 1) % 100:02d}",
             }
         if kind == "CappedExpenditure":
-            year = self.rng.randint(2005, 2024)
-            capped = org.id in self.capped
-            (self.capped.discard if capped else self.capped.add)(org.id)
-            return {
-                "type": "CappedExpenditureLifted" if capped else "CappedExpenditureApplied",
-                "scope": one,
-                "financial_year": f"{year}/{(year + 1) % 100:02d}",
-            }
+            # Applied for a financial year (set once the day is known); it ends with the year.
+            return {"type": "CappedExpenditureApplied", "scope": one, "financial_year": "2005/06"}
         if kind == "DevolutionAgreed":
             return {"type": kind, "scope": one}
         if kind == "PlanMilestone":
@@ -471,7 +473,7 @@ class _Generator:
             changes["leader"] = self._person()
         elif target.type == "FundingAllocated":
             changes["amount_pence"] = target.amount_pence + 100_000
-        if target.precision == "day" and self.rng.random() < 0.5:
+        if target.precision == "day" and target.type != "CappedExpenditureApplied" and self.rng.random() < 0.5:
             # The date was wrong: later by up to a month (never before the organisation existed).
             changes["effective"] = target.effective + dt.timedelta(days=self.rng.randint(1, 30))
         return replace(target, **changes)
@@ -487,3 +489,7 @@ def sample_queries(log: SyntheticLog, count: int, seed: int = 1) -> list[tuple[s
         days = (END - org.start).days
         out.append((org.id, org.start + dt.timedelta(days=rng.randint(0, days))))
     return out
+
+
+def _slug(name: str) -> str:
+    return "nhs-england-" + name.lower().replace(" ", "-")

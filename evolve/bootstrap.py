@@ -18,11 +18,11 @@ from uuid import UUID
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.sqlite import SQLiteCursor
 
-from evolve import files
+from evolve import files, rules
 from evolve.catalogue import Event
 from evolve.catchup import catch_up
 from evolve.errors import InvalidEvent, StoreUnavailable
-from evolve.projection import TimelineProjection
+from evolve.projection import TimelineProjection, project, project_batch, refusal
 from evolve.query import Queries
 from evolve.records import EventRecord
 from evolve.settings import Settings
@@ -41,6 +41,9 @@ class Imported(NamedTuple):
     present: int
     position: int
 
+
+#: An append judged while the view lags by more entries than this brings the view up to date first.
+PREVIEW_GAP = 200
 
 #: Advisory lock key serialising schema creation across processes.
 SCHEMA_LOCK = 0x65766F6D  # a class apart from the projection's; the key is the schema
@@ -135,11 +138,22 @@ class Evolve:
         idempotency_key: str | None = None,
         digest: str = "",
     ) -> list[EventRecord]:
-        """Append atomically, then bring the projection up to date (read-your-writes).
+        """Append atomically if the rules allow, then bring the projection up to date (read-your-writes).
 
-        See :meth:`EventStore.append` for `expected` and idempotency."""
+        The reference rules are the store's; the state rules (an organisation must exist on the
+        event's date, and so on) are the projection's: on SQLite the append is projected inside its
+        own transaction and refused there, elsewhere it is projected first in a transaction that is
+        rolled back. See :meth:`EventStore.append` for `expected` and idempotency."""
         self._inlined = False
-        records = self.store.append(events, expected=expected, ids=ids, idempotency_key=idempotency_key, digest=digest)
+        inline = self.project_on_append and isinstance(self.view, SQLiteTimelineView)
+        records = self.store.append(
+            events,
+            expected=expected,
+            ids=ids,
+            idempotency_key=idempotency_key,
+            digest=digest,
+            check=None if inline else self._preview,
+        )
         if self.project_on_append and not self._inlined:
             try:
                 self.catch_up()
@@ -149,31 +163,21 @@ class Evolve:
                 logger.exception("projection failed after a committed append at position %d", records[-1].position)
         return records
 
-    def import_files(
-        self,
-        path: Path,
-        *,
-        read: Callable[[int, int], None] | None = None,
-        projected: Callable[[int], None] | None = None,
-    ) -> Imported:
+    def import_files(self, path: Path, *, read: Callable[[int, int], None] | None = None) -> Imported:
         """Append every event file at `path` not yet in the log, in one atomic batch.
 
-        Files already imported (by their stable ids) are skipped, so importing a directory
-        twice appends nothing. Nothing is written if any file is bad; the error names the file.
-        The batch is appended without projecting and then projected in bulk (`projected` is
-        told how many entries each step did; `read` is told (done, total) while reading).
+        Files already imported (by their stable ids) are skipped, so importing a directory twice
+        appends nothing. The batch is judged like any append (the rule book, then the projection's
+        state rules); nothing is written if any file is bad, and the error names the file.
+        `read` is told (files read, files in all) while reading.
         """
         loaded = files.load(path, progress=read)
         new = [f for f in loaded if self.store.version(str(f.id)) == 0]
         if new:
-            inline, self.project_on_append = self.project_on_append, False
             try:
                 self.append([f.event for f in new], ids=[f.id for f in new])
             except InvalidEvent as exc:
                 raise files.located(exc, new) from None
-            finally:
-                self.project_on_append = inline
-            self.catch_up(progress=projected)
         return Imported(appended=len(new), present=len(loaded) - len(new), position=self.position())
 
     def position(self) -> int:
@@ -191,9 +195,31 @@ class Evolve:
     def _project_in_transaction(
         self, cursor: SQLiteCursor, notification_ids: Sequence[int], records: list[EventRecord]
     ) -> None:
-        """The store's hook on SQLite: project the append in its own transaction."""
+        """The store's hook on SQLite: project the append in its own transaction, refusing it
+        (an exception rolls the insert back) if the rules do."""
         if self.project_on_append and isinstance(self.view, SQLiteTimelineView):
-            self._inlined = self.view.project_in_transaction(cursor, notification_ids, records, self.store.name)
+            violations = self.view.project_in_transaction(
+                cursor, notification_ids, records, self.store.name, self.store.record
+            )
+            if violations:
+                raise refusal(violations, records)
+            self._inlined = True
+
+    def _preview(self, records: list[EventRecord]) -> None:
+        """The store's check elsewhere: project the batch where nothing is kept, and refuse it if the
+        rules do. The rules read the view: the entries it has not seen yet are projected in the
+        preview first, and if there are more than :data:`PREVIEW_GAP` of them (no projector keeps up)
+        the view is brought up to date for good first (exactly once, as any projector would)."""
+        if records[0].position - 1 - self.projected_entries() > PREVIEW_GAP:
+            self.catch_up()
+        with self.view.preview() as writer:
+            seen = writer.last_entry().position
+            earlier = self.store.read(seen, records[0].position - 1 - seen) if records[0].position - 1 > seen else []
+            for record in earlier:
+                project(writer, record)
+            violations = project_batch(writer, records)
+        if violations:
+            raise refusal(violations, records)
 
     def catch_up(self, progress: Callable[[int], None] | None = None, batch: int = 2000) -> int:
         with self._projecting:
@@ -205,12 +231,31 @@ class Evolve:
             self.view.drop()
             return catch_up(self.store, self.projection, batch=batch, progress=progress)
 
+    def projected_entries(self) -> int:
+        """How many log entries the view holds."""
+        return self.queries.projected_entries()
+
     def projected_position(self) -> int:
         """The notification id the projection has processed up to (0 if none)."""
         return self.view.max_tracking_id(self.store.name) or 0
 
     def close(self) -> None:
         self.store.close()
+
+
+def state_problems(loaded: Sequence[files.EventFile]) -> list[str]:
+    """What the state rules refuse in these files, folded as a whole log into the plain-object view
+    (no database): ``<file>: <message>`` for every refused event, as ``evolve import`` would say."""
+    recorded_at = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    checked = rules.check_batch([f.event for f in loaded], [f.id for f in loaded], rules.EmptyLog())
+    records = [
+        EventRecord(id=f.id, position=i, recorded_at=recorded_at, subjects=subjects, hash="", event=f.event)
+        for i, (f, subjects) in enumerate(zip(loaded, checked.subjects, strict=True), 1)
+    ]
+    view = MemoryTimelineView()
+    with view.preview() as writer:
+        violations = project_batch(writer, records)
+    return [f"{loaded[v.position - 1].name}: {v.message}" for v in violations]
 
 
 def _first_line(exc: BaseException) -> str:

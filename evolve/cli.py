@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evolve import files
-from evolve.bootstrap import Evolve, Imported
+from evolve import files, labels
+from evolve.bootstrap import Evolve, Imported, state_problems
 from evolve.errors import EvolveError
 from evolve.settings import Settings
 from evolve.state import OrganisationState
@@ -110,15 +110,10 @@ def progress_bar() -> Progress:
 
 
 def import_files(system: Evolve, path: Path) -> Imported:
-    """`Evolve.import_files`, with progress bars for reading and projecting."""
+    """`Evolve.import_files`, with a progress bar for reading."""
     with progress_bar() as bar:
         reading = bar.add_task("reading events", total=None)
-        projecting = bar.add_task("projecting", total=None, visible=False)
-        return system.import_files(
-            path,
-            read=lambda done, total: bar.update(reading, completed=done, total=total),
-            projected=lambda n: bar.update(projecting, advance=n, visible=True),
-        )
+        return system.import_files(path, read=lambda done, total: bar.update(reading, completed=done, total=total))
 
 
 def project(system: Evolve, label: str, rebuild: bool = False) -> int:
@@ -148,9 +143,10 @@ def validate(
         Path | None, typer.Option(help="Directory of seed documents that `seed:` sources must name.")
     ] = None,
 ) -> None:
-    """Check event files without touching a database: decoding, ids, references, sources."""
+    """Check event files without touching a database: decoding, ids, references, sources, and the
+    state rules (every organisation an event names exists on its date, ...), as an import would."""
     loaded = files.load(path)
-    problems = files.check_references(loaded, seeds=seeds)
+    problems = files.check_references(loaded, seeds=seeds) or state_problems(loaded)
     if problems:
         for problem in problems[:-1]:
             err.print(f"error: {problem}", markup=False, soft_wrap=True)
@@ -186,11 +182,15 @@ def _summary(s: OrganisationState) -> dict[str, str]:
         "stage": f"{s.stage.value} ({s.stage_term})" if s.stage else "-",
         "since": s.since.isoformat(),
         "code": s.code or "-",
+        "ods code": s.ods_code or "-",
         "region": s.region or "-",
-        "leader": f"{s.leader} ({s.leader_role})" if s.leader and s.leader_role else s.leader or "-",
-        "population": f"{s.population:,}" if s.population is not None else "-",
+        "parent": s.parent or "-",
+        "leader": labels.leader_text(s.leader) if s.leader else "-",
+        "population": labels.population_text(s.population) if s.population else "-",
         "members": ", ".join(s.members) or "-",
-        "flags": ", ".join(f.value for f in s.flags) or "-",
+        "member of": ", ".join(s.member_of) or "-",
+        "sub-areas": ", ".join(s.sub_areas) or "-",
+        "flags": "; ".join(labels.flag_text(f) for f in s.flags) or "-",
         "funding": f"£{funding / 100:,.2f} in {len(s.funding)} allocations" if s.funding else "-",
         "milestones": ", ".join(f"{m.milestone.value} {m.date.isoformat()}" for m in s.milestones) or "-",
         "last event": s.last_event_id,
@@ -234,15 +234,19 @@ def history(
     if json:
         out.print(msgspec.json.encode(result).decode(), markup=False, soft_wrap=True)
         return
-    table = Table("from", "to", "name", "stage", "flags", "event", title=f"history of {org}")
+    columns = ("from", "to", "name", "code", "stage", "leader", "members", "flags", "event")
+    table = Table(*columns, title=f"history of {org}")
     for i in result.items:
         s = i.state
         table.add_row(
             i.valid_from.isoformat(),
             i.valid_to.isoformat() if i.valid_to else "…",
             s.name,
+            s.code or "-",
             s.stage.value if s.stage else "-",
-            ", ".join(f.value for f in s.flags) or "-",
+            s.leader.name if s.leader else "-",
+            str(len(s.members)),
+            ", ".join(f.flag.value for f in s.flags) or "-",
             i.event_id,
         )
     out.print(table)

@@ -8,7 +8,7 @@ comparison is pure, so the same rules serve one organisation or all of them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 
 import msgspec
@@ -41,7 +41,20 @@ class Diff(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Transition]
 
 
-_SCALARS = ("name", "kind", "code", "region", "stage", "stage_term", "leader", "leader_role", "population")
+#: The scalar fields a change can show, each as a plain value.
+_SCALARS: dict[str, Callable[[Status], object]] = {
+    "name": lambda s: s.name,
+    "kind": lambda s: s.kind,
+    "code": lambda s: s.code,
+    "ods_code": lambda s: s.ods_code,
+    "region": lambda s: s.region,
+    "parent": lambda s: s.parent,
+    "stage": lambda s: s.stage,
+    "stage_term": lambda s: s.stage_term,
+    "leader": lambda s: s.leader.name if s.leader else None,
+    "leader_role": lambda s: s.leader.role if s.leader else None,
+    "population": lambda s: s.population.count if s.population else None,
+}
 
 
 def _plain(value: object) -> Value:
@@ -62,13 +75,13 @@ def changes(before: Status | None, after: Status | None) -> list[FieldChange]:
             appeared.append(FieldChange(field="stage", before=None, after=after.stage.value))
         return appeared
     out: list[FieldChange] = []
-    for field in _SCALARS:
-        old, new = _plain(getattr(before, field)), _plain(getattr(after, field))
+    for field, read in _SCALARS.items():
+        old, new = _plain(read(before)), _plain(read(after))
         if old != new:
             out.append(FieldChange(field=field, before=old, after=new))
     for field, old_set, new_set in (
         ("members", set(before.members), set(after.members)),
-        ("flags", {f.value for f in before.flags}, {f.value for f in after.flags}),
+        ("flags", {f.flag.value for f in before.flags}, {f.flag.value for f in after.flags}),
     ):
         if old_set != new_set:
             out.append(FieldChange(field=field, before=sorted(old_set - new_set), after=sorted(new_set - old_set)))

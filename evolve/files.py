@@ -8,6 +8,8 @@ new. In a file, ``corrects`` may name the corrected event's file
 
 from __future__ import annotations
 
+import datetime as dt
+import graphlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -17,7 +19,7 @@ import msgspec
 import yaml
 
 from evolve import rules
-from evolve.catalogue import EVENT_TYPE_NAMES, Event, EventCorrected
+from evolve.catalogue import EVENT_TYPE_NAMES, Event, EventCorrected, OrganisationsDissolved, OrganisationsMerged
 from evolve.domain import file_event_id
 from evolve.errors import InvalidEvent
 
@@ -93,7 +95,53 @@ def load(path: Path, progress: Callable[[int, int], None] | None = None) -> list
         if progress is not None:
             progress(done, len(paths))
     check_unique(files)
-    return sorted(files, key=lambda f: (f.event.effective, f.name))
+    return in_log_order(files)
+
+
+def in_log_order(files: Iterable[EventFile]) -> list[EventFile]:
+    """The order files enter the log: by effective date; on one day, an event that creates an
+    organisation before the events that name it, and those before the event that ends it; else by
+    file name. (The log folds same-day events in log order, so this order is what they mean.)"""
+    by_day: dict[dt.date, list[EventFile]] = {}
+    for f in files:
+        by_day.setdefault(f.event.effective, []).append(f)
+    ordered: list[EventFile] = []
+    for day in sorted(by_day):
+        ordered += _day_order(sorted(by_day[day], key=lambda f: f.name))
+    return ordered
+
+
+def _day_order(group: list[EventFile]) -> list[EventFile]:
+    by_name = {f.name: f for f in group}
+    created = {org: f.name for f in group for org in f.event.created()}
+    ended = {org: f.name for f in group for org in _ends(f.event)}
+    before: dict[str, set[str]] = {f.name: set() for f in group}
+    for f in group:
+        for org in f.event.subjects():
+            if created.get(org, f.name) != f.name:
+                before[f.name].add(created[org])
+            if ended.get(org, f.name) != f.name:
+                before[ended[org]].add(f.name)
+    sorter = graphlib.TopologicalSorter(before)
+    try:
+        sorter.prepare()
+    except graphlib.CycleError:
+        return group  # contradictory files: file names decide, and the rules will say what is wrong
+    ordered = []
+    while sorter.is_active():
+        for name in sorted(sorter.get_ready()):
+            ordered.append(by_name[name])
+            sorter.done(name)
+    return ordered
+
+
+def _ends(event: Event) -> list[str]:
+    inner = event.replacement if isinstance(event, EventCorrected) else event
+    if isinstance(inner, OrganisationsMerged):
+        return list(inner.merged)
+    if isinstance(inner, OrganisationsDissolved):
+        return list(inner.scope.organisations or [])
+    return []
 
 
 def located(error: InvalidEvent, batch: Sequence[EventFile]) -> InvalidEvent:

@@ -12,11 +12,11 @@ name). Rendering is pure and deterministic: the same files give the same text.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from evolve import labels
@@ -28,22 +28,27 @@ from evolve.catalogue import (
     DevolutionAgreed,
     EventCorrected,
     FootprintDesignated,
-    FootprintsMerged,
     FundingAllocated,
+    FundingPlanned,
     IntegratedCareSystemsDesignated,
     LeaderAppointed,
+    LeaderLeft,
+    MembersJoined,
+    MembersLeft,
     OrganisationRegistered,
-    OrganisationRenamed,
+    OrganisationRestated,
+    OrganisationsDissolved,
+    OrganisationsMerged,
     PartnershipsFormed,
     PlanMilestone,
     PolicyPublished,
     Scope,
     Source,
-    SystemAbsorbed,
     SystemsRenamed,
 )
-from evolve.files import EventFile, load
-from evolve.types import Precision
+from evolve.files import EventFile, in_log_order, load
+from evolve.state import PopulationFigure
+from evolve.types import Precision, financial_year_end
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVENTS = ROOT / "events"
@@ -61,22 +66,6 @@ def text(value: str) -> str:
 
 def link_target(url: str) -> str:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-
-
-MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-
-
-def format_date(day: dt.date, precision: Precision) -> str:
-    """A date as precise as the source: '15 March 2016', 'March 2016' or '2016' (locale-independent)."""
-    if precision is Precision.YEAR:
-        return str(day.year)
-    month = MONTHS[day.month - 1]
-    if precision is Precision.MONTH:
-        return f"{month} {day.year}"
-    return f"{day.day} {month} {day.year}"
 
 
 def format_money(pence: int, currency: str) -> str:
@@ -110,7 +99,7 @@ class _Timeline:
     """Walks the events in log order, keeping each id's latest name."""
 
     def __init__(self, files: Sequence[EventFile]) -> None:
-        self.files = sorted(files, key=lambda f: (f.event.effective, f.name))
+        self.files = in_log_order(files)
         self.names: dict[str, str] = {}
         self.created: set[str] = set()
         self.file_names: dict[UUID, str] = {f.id: f.name for f in self.files}
@@ -131,7 +120,7 @@ class _Timeline:
 
     def describe(self, event: BaseEvent) -> str:
         """What happened, in plain words; updates the names the event sets."""
-        describer = _DESCRIBERS.get(type(event))
+        describer = DESCRIBERS.get(type(event))
         if describer is None:  # pragma: no cover - every catalogue type has one
             return f"{event.type} event."
         return describer(self, event)
@@ -160,7 +149,7 @@ class _Timeline:
             if event.effective.year != year:
                 year = event.effective.year
                 lines += ["", f"## {year}", ""]
-            when = format_date(event.effective, event.precision)
+            when = labels.format_date(event.effective, event.precision)
             what = self.describe(event)
             sources = "; ".join(dict.fromkeys(format_source(s) for s in event.sources))
             lines.append(f"- **{when}**: {what} Sources: {sources}.")
@@ -173,35 +162,86 @@ def _policy(t: _Timeline, e: PolicyPublished) -> str:
     return f"[{text(e.title)}]({link_target(e.url)}) published by {text(e.publisher)}.{summary}"
 
 
+def _details(t: _Timeline, code: object, ods: object, region: object, population: object) -> list[str]:
+    details = [f"code {code}" if isinstance(code, str) else "", f"ODS code {ods}" if isinstance(ods, str) else ""]
+    if isinstance(region, str):
+        details.append(f"region {t.name(region)}")
+    if isinstance(population, PopulationFigure):
+        details.append(f"population {labels.population_text(population)}")
+    return [d for d in details if d]
+
+
 def _registered(t: _Timeline, e: OrganisationRegistered) -> str:
     t.names[e.organisation] = e.name
-    t.created.add(e.organisation)
-    code = f" (code {e.code})" if e.code else ""
-    return f"{text(e.name)}{code} registered as a {labels.KINDS[e.kind].singular}."
+    details = _details(t, e.code, e.ods_code, e.region, e.population)
+    if e.parent:
+        details.append(f"a sub-area of {t.name(e.parent)}")
+    extra = f" ({'; '.join(details)})" if details else ""
+    return f"{text(e.name)}{extra} registered as {_a(labels.KINDS[e.kind].singular)}."
 
 
 def _footprint(t: _Timeline, e: FootprintDesignated) -> str:
-    restated = e.organisation in t.created
-    old = t.names.get(e.organisation)
     t.names[e.organisation] = e.name
-    t.created.add(e.organisation)
-    details = []
-    if e.code:
-        details.append(f"code {e.code}")
-    if e.population is not None:
-        details.append(f"population {e.population:,}")
+    details = _details(t, e.code, e.ods_code, e.region, e.population)
     if e.members:
         details.append(f"members {t.names_of(e.members)}")
     extra = f" ({'; '.join(details)})" if details else ""
-    if restated:
-        renamed = f", now named {text(e.name)}" if old is not None and old != e.name else ""
-        return f"Footprint {text(old or e.name)} re-stated{renamed}{extra}."
     return f"{text(e.name)} designated an STP footprint{extra}."
+
+
+def _restated(t: _Timeline, e: OrganisationRestated) -> str:
+    old = t.name(e.organisation)
+    changes = []
+    if isinstance(e.name, str):
+        t.names[e.organisation] = e.name
+        changes.append(f"named {text(e.name)}")
+    for field, value in (("code", e.code), ("ODS code", e.ods_code)):
+        if value is None:
+            changes.append(f"no {field} any more")
+        elif isinstance(value, str):
+            changes.append(f"{field} {value}")
+    for field, ref in (("region", e.region), ("parent", e.parent)):
+        if ref is None:
+            changes.append(f"no {field} any more")
+        elif isinstance(ref, str):
+            changes.append(f"{field} {t.name(ref)}")
+    if e.population is None:
+        changes.append("no population figure any more")
+    elif isinstance(e.population, PopulationFigure):
+        changes.append(f"population {labels.population_text(e.population)}")
+    return f"{old} restated: {'; '.join(changes)}."
+
+
+def _merged(t: _Timeline, e: OrganisationsMerged) -> str:
+    merged = t.names_of(e.merged)
+    if e.name is None:
+        return f"{merged} merged into {t.name(e.into)}, which continues them."
+    t.names[e.into] = e.name
+    details = _details(t, e.code, e.ods_code, e.region, None)
+    extra = f" ({'; '.join(details)})" if details else ""
+    return f"{merged} merged into a new organisation, {text(e.name)}{extra}."
+
+
+def _dissolved(t: _Timeline, e: OrganisationsDissolved) -> str:
+    return f"Dissolved: {t.scope(e.scope)}."
+
+
+def _joined(t: _Timeline, e: MembersJoined) -> str:
+    return f"{t.names_of(e.members)} joined {t.name(e.organisation)}."
+
+
+def _left(t: _Timeline, e: MembersLeft) -> str:
+    return f"{t.names_of(e.members)} left {t.name(e.organisation)}."
 
 
 def _leader(t: _Timeline, e: LeaderAppointed) -> str:
     role = f" ({text(e.role)})" if e.role else ""
     return f"{text(e.leader)}{role} named leader of {t.name(e.organisation)}."
+
+
+def _leader_left(t: _Timeline, e: LeaderLeft) -> str:
+    who = text(e.leader) if e.leader else "The leader"
+    return f"{who} left the leadership of {t.name(e.organisation)}."
 
 
 def _milestone(t: _Timeline, e: PlanMilestone) -> str:
@@ -229,7 +269,8 @@ def _renamed_systems(t: _Timeline, e: SystemsRenamed) -> str:
 
 
 def _capped(t: _Timeline, e: CappedExpenditureApplied) -> str:
-    return f"Capped expenditure process applied for {e.financial_year}: {t.scope(e.scope)}."
+    until = labels.format_date(financial_year_end(e.financial_year), Precision.DAY)
+    return f"Capped expenditure process applied for {e.financial_year} (until {until}): {t.scope(e.scope)}."
 
 
 def _uncapped(t: _Timeline, e: CappedExpenditureLifted) -> str:
@@ -240,29 +281,11 @@ def _devolution(t: _Timeline, e: DevolutionAgreed) -> str:
     return f"Health devolution agreed: {t.scope(e.scope)}."
 
 
-def _funding(t: _Timeline, e: FundingAllocated) -> str:
+def _funding(t: _Timeline, e: FundingAllocated | FundingPlanned) -> str:
+    verb = "planned (not allocated) for" if isinstance(e, FundingPlanned) else "allocated to"
     return (
-        f"{text(e.fund)}, {e.financial_year}: {format_money(e.amount_pence, e.currency)} "
-        f"recorded against {t.scope(e.scope)}."
+        f"{text(e.fund)}, {e.financial_year}: {format_money(e.amount_pence, e.currency)} {verb} {t.scope(e.scope)}."
     )
-
-
-def _merged(t: _Timeline, e: FootprintsMerged) -> str:
-    merged = t.names_of(e.merged)
-    t.names[e.into] = e.name
-    t.created.add(e.into)
-    code = f" (code {e.code})" if e.code else ""
-    return f"{merged} merged into one health system, {text(e.name)}{code}."
-
-
-def _absorbed(t: _Timeline, e: SystemAbsorbed) -> str:
-    return f"{t.name(e.organisation)} ended as a separate health system, absorbed into {t.name(e.into)}."
-
-
-def _renamed(t: _Timeline, e: OrganisationRenamed) -> str:
-    old = t.name(e.organisation)
-    t.names[e.organisation] = e.name
-    return f"{old} renamed {text(e.name)}."
 
 
 def _corrected(t: _Timeline, e: EventCorrected) -> str:
@@ -273,25 +296,34 @@ def _corrected(t: _Timeline, e: EventCorrected) -> str:
     return f"Correction: {which} now reads: {t.describe(e.replacement)}"
 
 
-_DESCRIBERS: dict[type[BaseEvent], Callable[[_Timeline, BaseEvent], str]] = {
-    PolicyPublished: _policy,  # type: ignore[dict-item]
-    OrganisationRegistered: _registered,  # type: ignore[dict-item]
-    FootprintDesignated: _footprint,  # type: ignore[dict-item]
-    LeaderAppointed: _leader,  # type: ignore[dict-item]
-    PlanMilestone: _milestone,  # type: ignore[dict-item]
-    PartnershipsFormed: _partnerships,  # type: ignore[dict-item]
-    AccountableCareSystemsDesignated: _acs,  # type: ignore[dict-item]
-    IntegratedCareSystemsDesignated: _ics,  # type: ignore[dict-item]
-    SystemsRenamed: _renamed_systems,  # type: ignore[dict-item]
-    CappedExpenditureApplied: _capped,  # type: ignore[dict-item]
-    CappedExpenditureLifted: _uncapped,  # type: ignore[dict-item]
-    DevolutionAgreed: _devolution,  # type: ignore[dict-item]
-    FundingAllocated: _funding,  # type: ignore[dict-item]
-    FootprintsMerged: _merged,  # type: ignore[dict-item]
-    SystemAbsorbed: _absorbed,  # type: ignore[dict-item]
-    OrganisationRenamed: _renamed,  # type: ignore[dict-item]
-    EventCorrected: _corrected,  # type: ignore[dict-item]
+DESCRIBERS: dict[type[BaseEvent], Callable[[_Timeline, Any], str]] = {
+    PolicyPublished: _policy,
+    OrganisationRegistered: _registered,
+    FootprintDesignated: _footprint,
+    OrganisationRestated: _restated,
+    OrganisationsMerged: _merged,
+    OrganisationsDissolved: _dissolved,
+    MembersJoined: _joined,
+    MembersLeft: _left,
+    LeaderAppointed: _leader,
+    LeaderLeft: _leader_left,
+    PlanMilestone: _milestone,
+    PartnershipsFormed: _partnerships,
+    AccountableCareSystemsDesignated: _acs,
+    IntegratedCareSystemsDesignated: _ics,
+    SystemsRenamed: _renamed_systems,
+    CappedExpenditureApplied: _capped,
+    CappedExpenditureLifted: _uncapped,
+    DevolutionAgreed: _devolution,
+    FundingAllocated: _funding,
+    FundingPlanned: _funding,
+    EventCorrected: _corrected,
 }
+"""What each event type says in the timeline, in plain words (every type has one: a test checks)."""
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 def render(files: Sequence[EventFile]) -> str:

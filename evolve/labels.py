@@ -1,14 +1,16 @@
-"""Human labels for the catalogue's enumerations: one table, used by every text for people.
+"""Words for people: the labels of the catalogue's enumerations, and how a state's parts read.
 
 The history doc (``docs/history.md``), the timeline page and the CLI read their words from
-here, so a stage is called the same thing everywhere.
+here, so a stage is called the same thing, and a date is shown at the same precision, everywhere.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import NamedTuple
 
-from evolve.types import Kind, Milestone, Stage
+from evolve.state import Appointment, FlagPeriod, PopulationFigure
+from evolve.types import Kind, Milestone, Precision, Stage
 
 
 class StageLabel(NamedTuple):
@@ -45,6 +47,8 @@ KINDS: dict[Kind, KindLabel] = {
     Kind.LOCAL_AUTHORITY: KindLabel("local authority", "local authorities"),
     Kind.NATIONAL_BODY: KindLabel("national body", "national bodies"),
     Kind.COMBINED_AUTHORITY: KindLabel("combined authority", "combined authorities"),
+    Kind.REGION: KindLabel("NHS England region", "NHS England regions"),
+    Kind.PROGRAMME: KindLabel("programme site", "programme sites"),
 }
 
 MILESTONES: dict[Milestone, str] = {
@@ -54,3 +58,33 @@ MILESTONES: dict[Milestone, str] = {
     Milestone.FINAL_SUBMITTED: "final STPs submitted",
     Milestone.PUBLISHED: "STPs published",
 }
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def format_date(day: dt.date, precision: Precision) -> str:
+    """A date as precise as the source: '15 March 2016', 'March 2016' or '2016' (locale-independent)."""
+    if precision is Precision.YEAR:
+        return str(day.year)
+    month = MONTHS[day.month - 1]
+    if precision is Precision.MONTH:
+        return f"{month} {day.year}"
+    return f"{day.day} {month} {day.year}"
+
+
+def leader_text(leader: Appointment) -> str:
+    role = f" ({leader.role})" if leader.role else ""
+    return f"{leader.name}{role}, since {leader.since.isoformat()}"
+
+
+def flag_text(flag: FlagPeriod) -> str:
+    until = f" to {flag.until.isoformat()}" if flag.until else ""
+    year = f", {flag.financial_year}" if flag.financial_year else ""
+    return f"{flag.flag.value} (from {flag.since.isoformat()}{until}{year})"
+
+
+def population_text(figure: PopulationFigure) -> str:
+    return f"{figure.count:,} ({format_date(figure.as_of, figure.precision)})"

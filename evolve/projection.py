@@ -1,26 +1,28 @@
 """The projection: folds the log into bitemporal interval tables.
 
-For each organisation the view keeps rows ``(valid_from, valid_to,
-recorded_from, recorded_to, status)``. Valid time is when a state held in the
-world; record time is when the log knew it. Rows are never updated in place
-except to close their record interval, so any past knowledge stays readable.
+For each organisation the view keeps rows ``(valid_from, valid_to, recorded_from_us,
+recorded_to_us, status)``. Valid time is when a state held in the world; record time is when the
+log knew it. Rows are never updated in place except to close their record interval, so any past
+knowledge stays readable.
 
 Processing an entry (always the newest position in the log):
 
 1. Index it (the log table, its subjects, the organisations it names).
-2. Find the organisations it can change and the first date it can change
-   them from: its explicit subjects from its effective date; for a broadcast,
-   the organisations it matches on that date; for a correction, those of the
-   old and the new version, from the earlier of their dates.
-3. Refold each such organisation from that date: its state the day before,
-   then every event that touches it from that date on, in (effective,
-   position) order, broadcasts resolved against the refolded state. The new
-   intervals replace the old ones from that date, as of the entry's record
-   time. A merge makes its `into` depend on the merged systems, so a change
-   to a merged system refolds the merged result too.
+2. Find the organisations it can change and the first date it can change them from: its explicit
+   subjects from its effective date; for a broadcast, the organisations it matches on that date;
+   for a correction, those of the old and the new version, from the earlier of their dates.
+3. Refold each such organisation from that date (:func:`evolve.walk.walk`): its state the day
+   before, then every event that touches it from that date on, in (effective, position) order,
+   broadcasts resolved against the refolded state, and the endings of the organisations it names.
+   The new intervals replace the old ones from that date, as of the entry's record time.
+4. Follow what depends on what changed: a merger's `into` depends on the merged organisations'
+   states the day before; an organisation depends on the endings of those it names (its members,
+   parent, region), so when an organisation's endings change, every organisation that ever named
+   it is refolded from the change.
 
-Each entry's writes and its tracking record commit in one transaction
-(exactly-once). The rules of each event live in :mod:`evolve.fold`.
+Refolds report the events the rule book refuses (:class:`evolve.walk.Violation`); an append
+refuses a batch that causes any. Each batch of entries and its tracking record commit in one
+transaction (exactly-once). The rules of each event live in :mod:`evolve.fold`.
 """
 
 from __future__ import annotations
@@ -36,13 +38,15 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from evolve import codec, fold
-from evolve.catalogue import EventCorrected, FootprintsMerged, PolicyPublished
+from evolve.catalogue import EventCorrected, PolicyPublished
 from evolve.domain import Log
+from evolve.errors import InvalidEvent
 from evolve.records import EventRecord, micros
 from evolve.state import Status
 from evolve.store import to_record
 from evolve.types import END_OF_TIME
 from evolve.views.interface import TimelineView, TimelineWriter
+from evolve.walk import Violation, Walked, walk
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -59,47 +63,88 @@ class TimelineProjection(Projection[TimelineView]):
     def _(self, domain_event: Log.Recorded, tracking: Tracking) -> None:
         self.process_batch([to_record(domain_event)], tracking)
 
-    def process_batch(self, records: Sequence[EventRecord], tracking: Tracking) -> None:
-        """Project several entries in one transaction, tracked by the last one's `tracking`."""
+    def process_batch(self, records: Sequence[EventRecord], tracking: Tracking) -> list[Violation]:
+        """Project several entries in one transaction, tracked by the last one's `tracking`; what
+        the rule book refused (entries the log took before a rule existed, or from a lenient writer)."""
+        violations: list[Violation] = []
         if not records:
-            return
+            return violations
         with self.view.transaction(tracking) as writer:
-            for record in records:
-                project(writer, record)
+            violations += project_batch(writer, records)
+        return violations
 
 
-def project(writer: TimelineWriter, record: EventRecord) -> None:
-    """Apply one log entry to the view (see the module docstring)."""
-    recorded_us = max(micros(record.recorded_at), writer.last_recorded_us() + 1)
+def project(writer: TimelineWriter, record: EventRecord) -> list[Violation]:
+    """Apply one log entry to the view (see the module docstring); what the rule book refused."""
+    recorded_us = _recorded_us(writer, record)
     event = record.event
     if isinstance(event, EventCorrected):
         writer.add_entry(record, recorded_us, None)
-        _project_correction(writer, event, recorded_us)
-        return
+        return _project_correction(writer, event, recorded_us)
     writer.add_entry(record, recorded_us, event)
     if isinstance(event, PolicyPublished):
-        writer.refresh_policy(event.policy_id)
-        return
+        writer.set_policy(record.position, event, recorded_us)
+        return []
     day = event.effective
     scope = event.scope_or_none
     broadcast = scope is not None and scope.is_broadcast
     orgs = writer.orgs_on(day, scope) if broadcast else event.subjects()
-    refold(writer, [(day, org) for org in orgs], recorded_us)
+    return refold(writer, [(day, org) for org in orgs], recorded_us)
 
 
-def _project_correction(writer: TimelineWriter, correction: EventCorrected, recorded_us: int) -> None:
+def project_batch(writer: TimelineWriter, records: Sequence[EventRecord]) -> list[Violation]:
+    """Project entries of one batch; what the rule book refuses once the whole batch is in.
+
+    A batch is judged as a whole: an event left dangling by one of its entries and mended by a
+    later one (a retraction, then a correction of the event that named what it retracted) is no
+    violation. So what a refold found along the way is looked at again at the end.
+    """
+    found = [v for record in records for v in project(writer, record)]
+    first: dict[str, dt.date] = {}
+    for violation in found:
+        first[violation.org] = min(first.get(violation.org, violation.effective), violation.effective)
+    settled: list[Violation] = []
+    for org, day in sorted(first.items()):
+        settled += _walk(writer, org, day, writer.status_on(org, day - ONE_DAY)).violations
+    return settled
+
+
+def refusal(violations: Sequence[Violation], batch: Sequence[EventRecord]) -> InvalidEvent:
+    """The first violation as the error that refuses a batch, located in it (``/2/members/0``)."""
+    violation = violations[0]
+    for index, record in enumerate(batch):
+        prefix = f"/{index}" if len(batch) > 1 else ""
+        if record.position == violation.position:
+            return InvalidEvent(violation.message, prefix + violation.field)
+        event = record.event
+        if isinstance(event, EventCorrected) and str(event.corrects) == violation.event_id:
+            return InvalidEvent(violation.message, prefix + "/replacement" + violation.field)
+    return InvalidEvent(
+        f"this would leave event {violation.event_id} (position {violation.position}, already in the log) "
+        f"refused by the rules: {violation.message}"
+    )
+
+
+def _recorded_us(writer: TimelineWriter, record: EventRecord) -> int:
+    """The entry's record time in the view: the store's, kept strictly increasing from one batch
+    to the next and shared by the entries of one batch (which share the store's time)."""
+    raw = micros(record.recorded_at)
+    last = writer.last_entry()
+    return last.recorded_us if raw == last.raw_us else max(raw, last.recorded_us + 1)
+
+
+def _project_correction(writer: TimelineWriter, correction: EventCorrected, recorded_us: int) -> list[Violation]:
     target = writer.entry(str(correction.corrects))
     if target is None:  # the store refuses these; a view may not invent history
-        return
+        return []
     old, new = target.current, correction.replacement
     writer.set_current(target.position, new)
     versions = [v for v in (old, new) if v is not None]
-    for version in versions:
-        if isinstance(version, PolicyPublished):
-            writer.refresh_policy(version.policy_id)
+    if any(isinstance(v, PolicyPublished) for v in versions):
+        writer.set_policy(target.position, new if isinstance(new, PolicyPublished) else None, recorded_us)
     org_versions = [v for v in versions if not isinstance(v, PolicyPublished)]
     if not org_versions:
-        return
+        return []
     start = min(v.effective for v in org_versions)
     orgs: set[str] = set()
     for version in org_versions:
@@ -111,40 +156,47 @@ def _project_correction(writer: TimelineWriter, correction: EventCorrected, reco
                 orgs.update(writer.orgs_on(day))
         else:
             orgs.update(version.subjects())
-    refold(writer, [(start, org) for org in sorted(orgs)], recorded_us)
+    return refold(writer, [(start, org) for org in sorted(orgs)], recorded_us)
 
 
-def refold(writer: TimelineWriter, work: list[tuple[dt.date, str]], recorded_us: int) -> None:
-    """Recompute each (from-date, organisation) timeline, following merges."""
+def refold(writer: TimelineWriter, work: list[tuple[dt.date, str]], recorded_us: int) -> list[Violation]:
+    """Recompute each (from-date, organisation) timeline, following what depends on it."""
     heap = list(work)
     heapq.heapify(heap)
+    violations: list[Violation] = []
     while heap:
         start, org = heapq.heappop(heap)
         before = writer.status_on(org, start - ONE_DAY)
-        state = before
-        starts: list[tuple[dt.date, Status | None]] = []
-        downstream: list[tuple[dt.date, str]] = []
-        for item in writer.timeline_events(org, start):
-            event = item.event
-            if not fold.touches(event, state, org):
-                continue
-            sources: Sequence[Status | None] = ()
-            if isinstance(event, FootprintsMerged):
-                if org == event.into:
-                    sources = [writer.status_on(m, item.effective - ONE_DAY) for m in event.merged]
-                else:
-                    downstream.append((item.effective, event.into))
-            new = fold.apply(event, state, org, item.event_id, sources)
-            if new is None and state is None:
-                continue
-            state = new
-            if starts and starts[-1][0] == item.effective:
-                starts[-1] = (item.effective, state)
-            else:
-                starts.append((item.effective, state))
-        if _rewrite(writer, org, start, before, starts, recorded_us):
-            for pair in downstream:
+        walked = _walk(writer, org, start, before)
+        violations += walked.violations
+        changed = _rewrite(writer, org, start, before, walked.starts, recorded_us)
+        if changed:
+            for pair in walked.mergers:
                 heapq.heappush(heap, pair)
+        old = writer.endings_of([org], start)
+        if old != walked.endings:
+            writer.set_endings(org, start, walked.endings)
+            since = min(e.effective for e in set(old) ^ set(walked.endings))
+            for dependent in sorted(writer.dependents_of(org)):
+                heapq.heappush(heap, (since, dependent))
+    return violations
+
+
+def _walk(writer: TimelineWriter, org: str, start: dt.date, before: Status | None) -> Walked:
+    """Walk `org` from `start`, with the endings of every organisation its states name (found by
+    walking again while the walk names organisations whose endings it has not read)."""
+    events = writer.timeline_events(org, start)
+    named = fold.relations(before)
+    endings = writer.endings_of(sorted(named), start)
+    while True:
+        walked = walk(org, before, events, endings, writer.status_on)
+        unread = walked.named - named
+        if not unread:
+            break
+        named |= unread
+        endings += writer.endings_of(sorted(unread), start)
+    writer.add_dependents(org, named)
+    return walked
 
 
 def _rewrite(

@@ -1,111 +1,42 @@
 """Read-only questions to the projection: state as of a date, as known at a time.
 
-Everything here reads the interval tables through an indexed lookup; nothing
-replays the log. Defaults follow design §2: `as_of` today, `known_at` now.
+Everything here reads the view through :class:`evolve.views.interface.TimelineReader`, an indexed
+lookup per question; nothing replays the log. Defaults (docs/design.md, "Time"): `as_of` today,
+`known_at` now, reported as the record time of the newest entry.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import re
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import Literal
 from uuid import UUID
 
 import msgspec
 
+from evolve.answers import (
+    AppointmentSpan,
+    EventPage,
+    History,
+    Interval,
+    Membership,
+    Memberships,
+    OrganisationPage,
+    Policy,
+    PolicyPage,
+    Stats,
+)
+from evolve.cursors import decode_cursor, encode_cursor
 from evolve.diff import Diff, merge_sorted, transitions
 from evolve.errors import InvalidQuery, NotFound
 from evolve.records import EventRecord, micros
 from evolve.state import OrganisationState, Status
-from evolve.types import END_OF_TIME, SLUG_PATTERN, Flag, Kind, Precision, Stage
-from evolve.views.interface import PolicyVersion, TimelineReader
+from evolve.types import END_OF_TIME, Flag, Kind, Stage
+from evolve.views.interface import PolicyVersion, Relation, Span, TimelineReader
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-
-
-class OrganisationPage(msgspec.Struct, frozen=True):
-    items: list[OrganisationState]
-    next_cursor: str | None
-
-
-class Interval(msgspec.Struct, frozen=True, kw_only=True):
-    valid_from: dt.date
-    valid_to: dt.date | None
-    state: Status
-    event_id: str
-
-
-class History(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    known_at: dt.datetime
-    items: list[Interval]
-
-
-class Stats(msgspec.Struct, frozen=True, kw_only=True):
-    as_of: dt.date
-    known_at: dt.datetime
-    total: int
-    by_stage: dict[str, int]
-    by_kind: dict[str, int]
-    flags: dict[str, int]
-
-
-class EventPage(msgspec.Struct, frozen=True):
-    items: list[EventRecord]
-    next_cursor: str | None
-
-
-class Policy(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    title: str
-    publisher: str
-    url: str
-    summary: str | None
-    published: dt.date
-    precision: Precision
-    event_id: str
-
-
-class PolicyPage(msgspec.Struct, frozen=True):
-    items: list[Policy]
-    next_cursor: str | None
-
-
-class _Cursor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    k: Literal["organisations", "events", "policies"]
-    a: str | int
-
-
-
-def encode_cursor(kind: Literal["organisations", "events", "policies"], after: str | int) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(_Cursor(kind, after))).decode().rstrip("=")
-
-
-def decode_cursor(kind: str, cursor: str | None) -> str | int | None:
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        decoded = msgspec.json.decode(raw, type=_Cursor)
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise InvalidQuery("`cursor` is not a cursor this API issued", "cursor") from None
-    if decoded.k != kind:
-        raise InvalidQuery("`cursor` belongs to another listing", "cursor")
-    # A well-formed cursor can still be forged: its value must be one this API could have issued.
-    after = decoded.a
-    if kind == "events":
-        valid = isinstance(after, int) and not isinstance(after, bool) and 0 <= after < 2**62
-    else:
-        valid = isinstance(after, str) and re.fullmatch(SLUG_PATTERN, after) is not None
-    if not valid:
-        raise InvalidQuery("`cursor` is not a cursor this API issued", "cursor")
-    return after
 
 
 def _text(value: str | None, name: str) -> str | None:
@@ -162,7 +93,8 @@ class Queries:
                         f"organisation {org!r} did not exist on {day.isoformat()} (as known at {known.isoformat()})"
                     )
                 raise NotFound(f"no organisation {org!r}")
-        return _with_coordinates(status, day, known)
+            held = [r for r in read.relations(org, at_us) if r.valid_from <= day < r.valid_to]
+        return _answer(status, day, known, held)
 
     def organisations(
         self,
@@ -187,7 +119,8 @@ class Queries:
                 after=str(after) if after is not None else None,
                 limit=_check_limit(limit) + 1,
             )
-        items = [_with_coordinates(s, day, known) for s in found[:limit]]
+            held = _by_related(read.relations_on(day, at_us))
+        items = [_answer(s, day, known, held.get(s.id, [])) for s in found[:limit]]
         more = len(found) > limit
         return OrganisationPage(items, encode_cursor("organisations", items[-1].id) if more else None)
 
@@ -210,7 +143,8 @@ class Queries:
                 stage=stage.value if stage else None,
                 text=_text(q, "q"),
             )
-        return (_with_coordinates(s, day, known) for s in found)
+            held = _by_related(read.relations_on(day, at_us))
+        return (_answer(s, day, known, held.get(s.id, [])) for s in found)
 
     def projected_entries(self) -> int:
         """How many log entries the view holds."""
@@ -224,28 +158,40 @@ class Queries:
             if not rows and not read.known_organisation(org):
                 raise NotFound(f"no organisation {org!r}")
         items = [
-            Interval(
-                valid_from=span.valid_from,
-                valid_to=None if span.valid_to == END_OF_TIME else span.valid_to,
-                state=span.state,
-                event_id=span.state.last_event_id,
-            )
-            for span in rows
+            Interval(valid_from=s.valid_from, valid_to=_open(s.valid_to), state=s.state, event_id=s.state.last_event_id)
+            for s in rows
         ]
-        return History(id=org, known_at=known, items=items)
+        return History(id=org, known_at=known, items=items, leaders=_appointments(rows))
+
+    def memberships(self, org: str, known_at: dt.datetime | None = None) -> Memberships:
+        """The systems `org` belonged to (as a member, or as a sub-area of its parent), with intervals."""
+        with self._reader() as read:
+            _, known, at_us = self._coordinates(read, None, known_at)
+            if not read.known_organisation(org):
+                raise NotFound(f"no organisation {org!r}")
+            relations = read.relations(org, at_us)
+            own = read.history(org, at_us)
+        items = _joined(r for r in relations if r.relation == "member")
+        items += _joined(_as_parent(own))
+        items.sort(key=lambda m: (m.valid_from, m.system))
+        return Memberships(id=org, known_at=known, items=items)
 
     def stats(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> Stats:
         with self._reader() as read:
             day, known, at_us = self._coordinates(read, as_of, known_at)
             found = read.states(day, at_us)
-        by_stage = Counter(s.stage.value for s in found if s.kind is Kind.HEALTH_SYSTEM and s.stage is not None)
-        by_kind = Counter(s.kind.value for s in found)
-        flags = Counter(f.value for s in found for f in s.flags)
+        top = [s for s in found if s.parent is None]
+        systems = [s for s in found if s.kind is Kind.HEALTH_SYSTEM and s.stage is not None]
+        by_stage = Counter(s.stage.value for s in systems if s.parent is None and s.stage is not None)
+        sub_areas = Counter(s.stage.value for s in systems if s.parent is not None and s.stage is not None)
+        by_kind = Counter(s.kind.value for s in top)
+        flags = Counter(f.flag.value for s in found for f in s.flags)
         return Stats(
             as_of=day,
             known_at=known,
-            total=len(found),
+            total=len(top),
             by_stage={stage.value: by_stage.get(stage.value, 0) for stage in Stage},
+            sub_areas_by_stage={stage.value: sub_areas.get(stage.value, 0) for stage in Stage},
             by_kind={kind.value: by_kind.get(kind.value, 0) for kind in Kind},
             flags={flag.value: flags.get(flag.value, 0) for flag in Flag},
         )
@@ -311,24 +257,88 @@ class Queries:
             ]
         return Diff(from_date=start, to_date=end, known_at=known, items=items)
 
-    def policies(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> PolicyPage:
+    def policies(
+        self,
+        as_of: dt.date | None = None,
+        known_at: dt.datetime | None = None,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> PolicyPage:
         after = decode_cursor("policies", cursor)
         with self._reader() as read:
-            found = read.policies(str(after) if after is not None else None, _check_limit(limit) + 1)
+            day, _, at_us = self._coordinates(read, as_of, known_at)
+            found = read.policies(day, at_us, str(after) if after is not None else None, _check_limit(limit) + 1)
         items = [_policy(version) for version in found[:limit]]
         more = len(found) > limit
         return PolicyPage(items, encode_cursor("policies", items[-1].id) if more else None)
 
-    def policy(self, policy_id: str) -> Policy:
+    def policy(self, policy_id: str, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> Policy:
         with self._reader() as read:
-            found = read.policy(policy_id)
+            day, known, at_us = self._coordinates(read, as_of, known_at)
+            found = read.policy(policy_id, day, at_us)
         if found is None:
-            raise NotFound(f"no policy {policy_id!r}")
+            raise NotFound(f"no policy {policy_id!r} published by {day.isoformat()} (as known at {known.isoformat()})")
         return _policy(found)
 
 
-def _with_coordinates(status: Status, day: dt.date, known: dt.datetime) -> OrganisationState:
-    return OrganisationState(**msgspec.structs.asdict(status), as_of=day, known_at=known)
+def _open(day: dt.date) -> dt.date | None:
+    return None if day == END_OF_TIME else day
+
+
+def _by_related(relations: Iterable[Relation]) -> dict[str, list[Relation]]:
+    out: dict[str, list[Relation]] = defaultdict(list)
+    for relation in relations:
+        out[relation.related].append(relation)
+    return out
+
+
+def _answer(status: Status, day: dt.date, known: dt.datetime, held: list[Relation]) -> OrganisationState:
+    """`status` with the coordinates asked for, and the relations other organisations hold to it."""
+    return OrganisationState(
+        **msgspec.structs.asdict(status),
+        as_of=day,
+        known_at=known,
+        member_of=sorted({r.holder for r in held if r.relation == "member"}),
+        sub_areas=sorted({r.holder for r in held if r.relation == "parent"}),
+    )
+
+
+def _appointments(spans: list[Span]) -> list[AppointmentSpan]:
+    """Each appointment over the intervals that show it (the same appointment across intervals is one)."""
+    out: list[AppointmentSpan] = []
+    for span in spans:
+        leader = span.state.leader
+        if leader is None:
+            continue
+        last = out[-1] if out else None
+        if last is not None and last.appointment == leader and last.valid_to == span.valid_from:
+            out[-1] = msgspec.structs.replace(last, valid_to=_open(span.valid_to))
+        else:
+            out.append(AppointmentSpan(appointment=leader, valid_from=span.valid_from, valid_to=_open(span.valid_to)))
+    return out
+
+
+def _as_parent(spans: list[Span]) -> Iterator[Relation]:
+    for span in spans:
+        if span.state.parent is not None:
+            yield Relation(span.state.parent, span.state.id, "parent", span.valid_from, span.valid_to)
+
+
+def _joined(relations: Iterable[Relation]) -> list[Membership]:
+    """Adjacent intervals of one (system, relation) joined into one membership."""
+    out: list[Membership] = []
+    ends: dict[tuple[str, str], int] = {}
+    for r in sorted(relations, key=lambda r: (r.holder, r.relation, r.valid_from)):
+        key = (r.holder, r.relation)
+        index = ends.get(key)
+        if index is not None and out[index].valid_to == r.valid_from:
+            out[index] = msgspec.structs.replace(out[index], valid_to=_open(r.valid_to))
+            continue
+        ends[key] = len(out)
+        membership = Membership(system=r.holder, relation=r.relation, valid_from=r.valid_from, valid_to=None)
+        out.append(msgspec.structs.replace(membership, valid_to=_open(r.valid_to)))
+    return out
 
 
 def _policy(version: PolicyVersion) -> Policy:

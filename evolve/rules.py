@@ -1,11 +1,16 @@
-"""The rule book for appends: what a batch may refer to, given what the log already holds.
+"""The rule book for appends: what an event may say, given what the log already holds.
 
-Both paths that accept events use these rules: the store, before it writes a batch, and
-``evolve validate``, before any database is involved (the files are a batch appended to an
-empty log). So a batch gets the same verdict and the same words from both. The rules are pure
-functions of the batch and of a :class:`LogLookup` (what the log says about a subject id, and
-which event an id names); the store supplies one backed by its stream heads, ``validate`` an
-empty one.
+Two kinds of rules, both pure functions, both used by every path that accepts events (the
+store's append, ``evolve import`` and ``evolve validate``), so a batch gets the same verdict and
+the same words from all of them:
+
+- **Reference rules** (:func:`check_batch`): what the ids of a batch name (an organisation, a
+  policy, an event) given a :class:`LogLookup`: what the log says about a subject id, and which
+  event an id names. The store supplies one backed by its stream heads, ``validate`` an empty one.
+- **State rules** (:func:`state_problem`): whether an event may apply to an organisation as it
+  stands just before, in fold order (it exists on the event's date; a leader to leave; a member
+  to remove). The projection evaluates them for every organisation an event names as it folds,
+  so a new event that would leave an older one dangling is refused too.
 
 Forward references inside a batch are allowed (an event may name an id that a later event of
 the same batch creates: the projection folds by effective date, not by batch order), but a
@@ -18,8 +23,19 @@ from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
-from evolve.catalogue import Event, EventCorrected
-from evolve.types import SubjectKind
+from evolve.catalogue import (
+    BaseEvent,
+    CappedExpenditureLifted,
+    Event,
+    EventCorrected,
+    LeaderLeft,
+    MembersJoined,
+    MembersLeft,
+    OrganisationRestated,
+    OrganisationsMerged,
+)
+from evolve.state import Status
+from evolve.types import Flag, Kind, SubjectKind
 
 
 class Recorded(NamedTuple):
@@ -136,3 +152,71 @@ def _check_event(
 
 def _a(noun: str) -> str:
     return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
+# ---- state rules -------------------------------------------------------------------------
+
+
+def state_problem(event: BaseEvent, org: str, state: Status | None) -> tuple[str, str] | None:
+    """What forbids `event` to apply to `org`, which it names, in `state` (its state just before
+    the event, in fold order): (the field naming `org`, a message), or None if nothing does."""
+    field = next(f for f, named in event.named() if named == org)
+    day = event.effective.isoformat()
+    if org in event.created():
+        return (field, f"{org!r} already exists on {day}") if state is not None else None
+    if state is None:
+        return field, f"{org!r} (in `{_field_name(field)}`) does not exist on {day}"
+    message = _type_problem(event, org, state, field, day)
+    return (field, message) if message is not None else None
+
+
+def _type_problem(event: BaseEvent, org: str, state: Status, field: str, day: str) -> str | None:
+    """The rules of one event type for an organisation that exists."""
+    if field == "/region" and state.kind is not Kind.REGION:
+        return f"{org!r} (in `region`) is {_a(state.kind.value)}, not a region"
+    if field == "/parent" and state.kind is not Kind.HEALTH_SYSTEM:
+        return f"{org!r} (in `parent`) is {_a(state.kind.value)}, not a health system"
+    if field != "/organisation":
+        return None
+    not_a_system = state.kind is not Kind.HEALTH_SYSTEM
+    if isinstance(event, OrganisationRestated) and isinstance(event.parent, str) and not_a_system:
+        return f"only a health system can have a `parent`; {org!r} is {_a(state.kind.value)}"
+    if isinstance(event, MembersJoined | MembersLeft) and not_a_system:
+        return f"{org!r} is {_a(state.kind.value)}: only a health system has members"
+    if isinstance(event, MembersJoined):
+        already = [m for m in event.members if m in state.members]
+        if already:
+            return f"{already[0]!r} is already a member of {org!r} on {day}"
+    if isinstance(event, MembersLeft):
+        absent = [m for m in event.members if m not in state.members]
+        if absent:
+            return f"{absent[0]!r} is not a member of {org!r} on {day}"
+    if isinstance(event, LeaderLeft):
+        if state.leader is None:
+            return f"{org!r} has no leader on {day}: there is no appointment to end"
+        if event.leader is not None and event.leader != state.leader.name:
+            return f"{org!r} is led by {state.leader.name!r} on {day}, not {event.leader!r}"
+    return None
+
+
+def lift_problem(event: CappedExpenditureLifted, org: str, state: Status) -> str | None:
+    """A lift of an explicit scope needs the flag to be there."""
+    if not any(f.flag is Flag.CAPPED_EXPENDITURE for f in state.flags):
+        return f"{org!r} is not under the capped expenditure process on {event.effective.isoformat()}"
+    return None
+
+
+def merge_problem(event: OrganisationsMerged, sources: list[Status | None]) -> str | None:
+    """A new organisation continues merged ones of one kind (it takes their kind)."""
+    kinds = sorted({s.kind.value for s in sources if s is not None})
+    if event.creates and len(kinds) > 1:
+        return (
+            f"the merged organisations are of different kinds ({', '.join(kinds)}): a new `into` takes their "
+            "one kind; merge them into an existing organisation instead"
+        )
+    return None
+
+
+def _field_name(pointer: str) -> str:
+    """``/scope/organisations/2`` -> ``scope.organisations``."""
+    return ".".join(part for part in pointer.strip("/").split("/") if not part.isdigit())

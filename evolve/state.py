@@ -1,7 +1,8 @@
 """What the log says about one organisation at one point: the projected state.
 
-``Status`` is what the projection stores per interval; ``OrganisationState``
-adds the two coordinates a query asked for (design §6).
+``Status`` is what the projection stores per interval; ``OrganisationState`` adds the two
+coordinates a query asked for and the relations read from other organisations' states
+(``member_of``, ``sub_areas``), which are not stored twice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ class FundingRecord(msgspec.Struct, frozen=True, kw_only=True):
     financial_year: str
     amount_pence: Pence
     currency: str
+    #: A planned envelope (``FundingPlanned``), not money allocated (``FundingAllocated``).
+    planned: bool = False
     event_id: str
 
 
@@ -29,19 +32,47 @@ class MilestoneRecord(msgspec.Struct, frozen=True, kw_only=True):
     event_id: str
 
 
+class Appointment(msgspec.Struct, frozen=True, kw_only=True):
+    """Who leads an organisation, in which role, since when (the appointment's effective date)."""
+
+    name: str
+    role: str | None = None
+    since: dt.date
+    event_id: str
+
+
+class FlagPeriod(msgspec.Struct, frozen=True, kw_only=True):
+    """A flag that holds from `since`; a flag tied to a financial year holds `until` its last day."""
+
+    flag: Flag
+    since: dt.date
+    until: dt.date | None = None
+    financial_year: str | None = None
+    event_id: str
+
+
+class PopulationFigure(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A population as a source gives it: the count, and the date of the figure at its precision."""
+
+    count: int
+    as_of: dt.date
+    precision: Precision
+
+
 class Status(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     name: str
     kind: Kind
-    code: str | None = None
-    region: str | None = None
+    code: str | None = None  # ONS geography code (E54..., E38...)
+    ods_code: str | None = None  # NHS Organisation Data Service code (QYG, 10C, RDU)
+    region: str | None = None  # the id of an organisation of kind `region`
+    parent: str | None = None  # set on a sub-area system: the system it is part of
     stage: Stage | None = None
     stage_term: str | None = None
     members: list[str] = []
-    leader: str | None = None
-    leader_role: str | None = None
-    population: int | None = None
-    flags: list[Flag] = []
+    leader: Appointment | None = None
+    population: PopulationFigure | None = None
+    flags: list[FlagPeriod] = []
     funding: list[FundingRecord] = []
     milestones: list[MilestoneRecord] = []
     since: dt.date
@@ -53,6 +84,10 @@ class OrganisationState(Status, frozen=True, kw_only=True):
 
     as_of: dt.date
     known_at: dt.datetime
+    #: The systems that list this organisation as a member on `as_of`.
+    member_of: list[str] = []
+    #: The sub-area systems whose `parent` is this organisation on `as_of`.
+    sub_areas: list[str] = []
 
 
 #: Stages in order, so that "earliest stage" has a meaning.

@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from uuid import UUID, uuid4
 
 import msgspec
@@ -51,6 +51,17 @@ class _StaleCache(Exception):
     """A cached head disagrees with the caller: re-read before judging."""
 
 
+class Head(NamedTuple):
+    """The log's newest entry: its position, hash and record time (the next batch's floor)."""
+
+    position: int
+    hash: str
+    recorded_at: dt.datetime
+
+
+EMPTY_HEAD = Head(0, GENESIS_HASH, dt.datetime.min.replace(tzinfo=dt.UTC))
+
+
 RECORDED_TOPIC = get_topic(Log.Recorded)
 
 
@@ -66,8 +77,7 @@ class EventStore(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(dict(env) if env is not None else None)
         self._append_lock = threading.Lock()
-        self._last_recorded = dt.datetime.min.replace(tzinfo=dt.UTC)
-        self._cached_head: tuple[int, str] | None = None
+        self._cached_head: Head | None = None
         #: Called inside the append's transaction with (cursor, notification ids, records).
         #: Run inside the append's transaction on SQLite (see evolve.recorders), with the records appended.
         self.in_transaction: Callable[[SQLiteCursor, Sequence[int], list[EventRecord]], None] | None = None
@@ -103,8 +113,12 @@ class EventStore(Application[UUID]):
         ids: Sequence[UUID] | None = None,
         idempotency_key: str | None = None,
         digest: str = "",
+        check: Callable[[list[EventRecord]], None] | None = None,
     ) -> list[EventRecord]:
         """Append a batch atomically and return its records, in log order.
+
+        Every event of the batch gets the same `recorded_at` (one record time per batch, later
+        than the head's), so no `known_at` ever sees part of a batch.
 
         `expected` maps subject ids to the version the caller last saw; if any
         differs, :class:`ConflictError` is raised and nothing is written.
@@ -112,7 +126,8 @@ class EventStore(Application[UUID]):
         With an `idempotency_key`, a repeat of the same request (same
         `digest`) appends nothing and returns the original records; the same
         key with another digest raises :class:`IdempotencyKeyReused`. The key
-        is stored in the same transaction as the events.
+        is stored in the same transaction as the events. `check` sees the records
+        before they are written and may refuse them by raising.
         """
         if not events:
             raise InvalidEvent("a batch needs at least one event")
@@ -129,7 +144,7 @@ class EventStore(Application[UUID]):
                         replay = self._replay(idempotency_key, digest)
                         if replay is not None:
                             return replay
-                    return self._try_append(events, event_ids, expected or {}, idempotency_key, digest, fresh)
+                    return self._try_append(events, event_ids, expected or {}, idempotency_key, digest, fresh, check)
                 except _StaleCache:
                     pass
                 except (IntegrityError, OperationalError):
@@ -165,6 +180,7 @@ class EventStore(Application[UUID]):
         idempotency_key: str | None,
         digest: str,
         fresh: bool,
+        check: Callable[[list[EventRecord]], None] | None = None,
     ) -> list[EventRecord]:
         """One attempt: read the heads, judge the batch by the rule book, write it in one insert."""
         heads = _Heads(self, fresh, set(event_ids))
@@ -172,14 +188,14 @@ class EventStore(Application[UUID]):
         checked = rules.check_batch(events, event_ids, heads)
         if checked.problems:
             raise _refusal(checked.problems[0], len(events))
-        position, previous_hash = heads.log_head()
-        now = self._next_timestamp()
+        head = heads.log_head()
+        position, previous_hash = head.position, head.hash
+        now = max(dt.datetime.now(dt.UTC), head.recorded_at + dt.timedelta(microseconds=1))
         pending: list[Any] = []
         records: list[EventRecord] = []
-        for index, (event, event_id, subjects) in enumerate(zip(events, event_ids, checked.subjects, strict=True)):
+        for event, event_id, subjects in zip(events, event_ids, checked.subjects, strict=True):
             position += 1
-            recorded_at = now + dt.timedelta(microseconds=index)
-            entry = self._entry(event, event_id, subjects, position, recorded_at, previous_hash)
+            entry = self._entry(event, event_id, subjects, position, now, previous_hash)
             previous_hash = entry.hash
             pending += [entry, *heads.touch(entry, checked.created)]
             records.append(to_record(entry))
@@ -193,9 +209,10 @@ class EventStore(Application[UUID]):
                     event_ids=event_ids,
                 )
             )
+        if check is not None:
+            check(records)
         self._put(pending, records)
-        self._last_recorded = records[-1].recorded_at
-        self._cached_head = (position, previous_hash)
+        self._cached_head = Head(position, previous_hash, now)
         if len(self._cached_subjects) > SUBJECT_CACHE_SIZE:
             self._cached_subjects.clear()
         self._cached_subjects.update(heads.subjects())
@@ -226,20 +243,14 @@ class EventStore(Application[UUID]):
         else:
             self.events.put(pending)
 
-    def _next_timestamp(self) -> dt.datetime:
-        """Record time, strictly increasing within this process."""
-        now = dt.datetime.now(dt.UTC)
-        floor = self._last_recorded + dt.timedelta(microseconds=1)
-        return max(now, floor)
-
     # ---- queries on the log itself -----------------------------------------------
 
-    def _head(self) -> tuple[int, str]:
+    def _head(self) -> Head:
         stored = self.recorder.select_events(LOG_ID, desc=True, limit=1)
         if not stored:
-            return 0, GENESIS_HASH
+            return EMPTY_HEAD
         head = cast(Log.Recorded, self.mapper.to_domain_event(stored[0]))
-        return head.originator_version, head.hash
+        return Head(head.originator_version, head.hash, head.timestamp)
 
     def _subject_head(self, stream: UUID) -> tuple[int, SubjectKind | None]:
         stored = self.recorder.select_events(stream, desc=True, limit=1)
@@ -257,7 +268,7 @@ class EventStore(Application[UUID]):
 
     def position(self) -> int:
         """The log's head position (0 when empty)."""
-        return self._head()[0]
+        return self._head().position
 
     def version(self, subject: str) -> int:
         """How many entries touched `subject` (0 if unknown)."""
@@ -349,7 +360,7 @@ class _Heads:
         self._new_ids = new_ids
         self._heads: dict[UUID, tuple[int, SubjectKind | None]] = {}
 
-    def log_head(self) -> tuple[int, str]:
+    def log_head(self) -> Head:
         cached = self._store._cached_head
         return self._store._head() if self._fresh or cached is None else cached
 

@@ -50,7 +50,11 @@ SeedName = Annotated[
 ]
 FinancialYear = Annotated[
     str,
-    Meta(pattern=r"^(19|20)[0-9]{2}/[0-9]{2}(?!\n)$", description="NHS financial year.", examples=["2017/18"]),
+    Meta(
+        pattern=r"^(19|20)[0-9]{2}/[0-9]{2}(?!\n)$",
+        description="NHS financial year, `YYYY/YY`: 1 April YYYY to 31 March of the next year (`2017/18`).",
+        examples=["2017/18"],
+    ),
 ]
 Pence = Annotated[int, Meta(ge=0, le=10**15, description="Money in integer pence (never a float).")]
 Population = Annotated[int, Meta(ge=0, le=100_000_000)]
@@ -80,6 +84,8 @@ class Kind(StrEnum):
     LOCAL_AUTHORITY = "local_authority"
     NATIONAL_BODY = "national_body"
     COMBINED_AUTHORITY = "combined_authority"
+    REGION = "region"  # an NHS England region, which health systems name in `region`
+    PROGRAMME = "programme"  # a national programme's local site: a vanguard, a success regime
 
 
 class Stage(StrEnum):
@@ -103,3 +109,17 @@ class Milestone(StrEnum):
     DRAFT_SUBMITTED = "draft_submitted"
     FINAL_SUBMITTED = "final_submitted"
     PUBLISHED = "published"
+
+
+def financial_year_problem(year: str) -> str | None:
+    """Why `year` is not a financial year (the pattern holds, but `2017/19` is not one), or None."""
+    start = int(year[:4])
+    if int(year[5:]) != (start + 1) % 100:
+        example = f"{start}/{(start + 1) % 100:02d}"
+        return f"financial year {year!r} is not YYYY/YY with YY the year after YYYY (e.g. {example})"
+    return None
+
+
+def financial_year_end(year: str) -> dt.date:
+    """The last day of a financial year: 31 March of its second calendar year."""
+    return dt.date(int(year[:4]) + 1, 3, 31)

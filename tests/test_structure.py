@@ -31,7 +31,8 @@ def imported(path: Path, name: str, known: dict[str, Path]) -> Iterator[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, *([base] if base else [])])
             targets = [base, *(f"{base}.{alias.name}" for alias in node.names)]
         else:
             continue

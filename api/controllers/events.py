@@ -25,9 +25,10 @@ from api.parameters import (
     TypeFilter,
 )
 from api.schemas import AppendedEvents
+from evolve.answers import EventPage
 from evolve.bootstrap import Evolve
 from evolve.export import EVENT_COLUMNS
-from evolve.query import DEFAULT_LIMIT, EventPage
+from evolve.query import DEFAULT_LIMIT
 from evolve.records import EventRecord
 
 LIST_DESCRIPTION = "The log's records in order of position, optionally filtered; paginated by cursor."
@@ -50,8 +51,14 @@ index and field (e.g. `/2/scope`). The server assigns `id`, `position`, `recorde
 * **Errors**: 400 for malformed JSON or headers, 415 for a non-JSON body, 413 above the size limit, 422 for an
   event that breaks the catalogue's rules, 409 for one that clashes with the log (e.g. an unknown organisation).
   Integers (e.g. `amount_pence`) are written without a decimal point: `100.0` is refused, money is never a float.
-  Two rules JSON Schema cannot state: `into` of `FootprintsMerged` is not one of `merged`, and `SystemAbsorbed`
-  cannot absorb an organisation into itself.
+  Rules JSON Schema cannot state: `into` of `OrganisationsMerged` is not one of `merged`; an organisation is
+  not its own member or `parent`; a financial year's second part is the year after its first (`2017/18`).
+* **The log's rules** (a 409 naming the field): every organisation an event names exists on its `effective`
+  date (so a member cannot join a dissolved system, nothing is dissolved twice, nothing names an organisation
+  before it was created), an event that creates one finds its id free, `LeaderLeft` ends an appointment that
+  exists, `MembersLeft` removes a member the system has, `region` names a region and `parent` a health system.
+  A back-dated event or a correction that would leave an event already in the log breaking these rules is
+  refused too.
 """
 
 

@@ -21,9 +21,10 @@ from api.parameters import (
     TextFilter,
     moment,
 )
+from evolve.answers import History, Memberships, OrganisationPage
 from evolve.bootstrap import Evolve
 from evolve.export import STATE_COLUMNS
-from evolve.query import DEFAULT_LIMIT, History, OrganisationPage
+from evolve.query import DEFAULT_LIMIT
 from evolve.state import OrganisationState
 from evolve.types import Kind, Stage
 
@@ -115,8 +116,24 @@ class OrganisationController(Controller):
     )
     def get_history(self, system: System, org_id: OrganisationId, known_at: KnownAt = None) -> History:
         """The organisation's states over valid time, as intervals `[valid_from, valid_to)` (`valid_to` is `null`
-        for the current one), each with the event that began it, as the log knew it at `known_at`."""
+        for the current one), each with the event that began it, as the log knew it at `known_at`; and its
+        leaders' appointments (`leaders`), each from its start to the next appointment, the leader leaving or
+        the organisation's end."""
         return system.queries.history(org_id, moment(known_at))
+
+    @get(
+        "/{org_id:str}/memberships",
+        operation_id="GetOrganisationMemberships",
+        summary="The systems one organisation belonged to, with intervals",
+        sync_to_thread=True,
+        responses=problems.responses(400, 404),
+    )
+    def get_memberships(self, system: System, org_id: OrganisationId, known_at: KnownAt = None) -> Memberships:
+        """Every health system that listed the organisation as a member (`relation: member`), or was its
+        parent while it was a sub-area system (`relation: parent`), each over `[valid_from, valid_to)`
+        (`valid_to` is `null` while it lasts), as the log knew it at `known_at`. A member's merger moves
+        its memberships to its successor; its end ends them."""
+        return system.queries.memberships(org_id, moment(known_at))
 
 
 class OrganisationCsvController(Controller):

@@ -6,7 +6,7 @@ from litestar import Controller, get
 
 from api import problems
 from api.parameters import AsOf, KnownAt, System, moment
-from evolve.query import Stats
+from evolve.answers import Stats
 
 
 class StatsController(Controller):

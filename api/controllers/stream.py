@@ -40,9 +40,10 @@ from litestar.response import Stream
 from api import problems
 from api.changefeed import ChangeNotifier, notifier, server_exiting
 from api.parameters import SubjectFilter, System, TypeFilter
+from evolve.answers import EventPage
 from evolve.bootstrap import Evolve
+from evolve.cursors import encode_cursor
 from evolve.errors import InvalidQuery
-from evolve.query import EventPage, encode_cursor
 from evolve.records import EventRecord
 
 MEDIA_TYPE = "text/event-stream"

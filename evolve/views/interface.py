@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
@@ -70,6 +71,40 @@ class Entry(NamedTuple):
     current: BaseEvent | None
 
 
+class LastEntry(NamedTuple):
+    """The newest entry's position, and its record time as the store gave it (`raw_us`) and as the
+    view keeps it (`recorded_us`), both µs."""
+
+    position: int
+    raw_us: int
+    recorded_us: int
+
+
+NO_ENTRY = LastEntry(0, 0, 0)
+
+
+class Ending(NamedTuple):
+    """Where an organisation's timeline ends: on `effective`, by the entry at `position`;
+    `successor` is the merger's `into`, None for a dissolution."""
+
+    org: str
+    effective: dt.date
+    position: int
+    event_id: str
+    successor: str | None
+
+
+class Relation(NamedTuple):
+    """`holder`'s state names `related` as its `relation` ("member", "parent" or "region") over
+    ``[valid_from, valid_to)``."""
+
+    holder: str
+    related: str
+    relation: str
+    valid_from: dt.date
+    valid_to: dt.date
+
+
 class Span(NamedTuple):
     """A state and the valid-time interval ``[valid_from, valid_to)`` it held over."""
 
@@ -89,8 +124,8 @@ class TimelineWriter(ABC):
     """What the projection needs from the view inside one transaction."""
 
     @abstractmethod
-    def last_recorded_us(self) -> int:
-        """The latest record time (µs) indexed so far, or 0."""
+    def last_entry(self) -> LastEntry:
+        """The newest entry indexed so far (all zero for none)."""
 
     @abstractmethod
     def add_entry(self, record: EventRecord, recorded_us: int, current: BaseEvent | None) -> None:
@@ -122,6 +157,23 @@ class TimelineWriter(ABC):
         """Events naming `org` and broadcasts, effective on or after `day`, in fold order."""
 
     @abstractmethod
+    def endings_of(self, orgs: Sequence[str], day: dt.date) -> list[Ending]:
+        """Where these organisations' timelines end, on or after `day` (current knowledge), in
+        (date, position, org) order."""
+
+    @abstractmethod
+    def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
+        """Replace `org`'s endings on or after `day`."""
+
+    @abstractmethod
+    def dependents_of(self, org: str) -> set[str]:
+        """The organisations whose timelines have read `org`'s endings."""
+
+    @abstractmethod
+    def add_dependents(self, org: str, causes: set[str]) -> None:
+        """Note that `org`'s timeline reads the endings of each of `causes`."""
+
+    @abstractmethod
     def close_segment(self, org: str, segment: Segment, recorded_us: int) -> None:
         """End a row's record interval at `recorded_us` (or drop it if it began then)."""
 
@@ -132,8 +184,8 @@ class TimelineWriter(ABC):
         """Add a current row."""
 
     @abstractmethod
-    def refresh_policy(self, policy_id: str) -> None:
-        """Recompute the policy view row for `policy_id` from its current events."""
+    def set_policy(self, position: int, event: PolicyPublished | None, recorded_us: int) -> None:
+        """The entry at `position` publishes `event` from `recorded_us` on (None: no policy any more)."""
 
     @abstractmethod
     def flush(self) -> None:
@@ -186,11 +238,19 @@ class TimelineReader(Protocol):
     def record(self, event_id: str) -> EventRecord | None:
         """The entry with this id."""
 
-    def policies(self, after: str | None, limit: int) -> list[PolicyVersion]:
-        """Each policy's current version, by id, after `after`."""
+    def relations(self, related: str, recorded_us: int, relation: str | None = None) -> list[Relation]:
+        """Every interval over which an organisation's state names `related` (as `relation`, if given),
+        as known at `recorded_us`, by (holder, valid_from)."""
 
-    def policy(self, policy_id: str) -> PolicyVersion | None:
-        """One policy's current version."""
+    def relations_on(self, day: dt.date, recorded_us: int) -> list[Relation]:
+        """Every relation that holds on `day`, as known at `recorded_us`."""
+
+    def policies(self, day: dt.date, recorded_us: int, after: str | None, limit: int) -> list[PolicyVersion]:
+        """Each policy published by `day`, as known at `recorded_us`: its newest version (by date, then
+        position), ordered by id, after `after`."""
+
+    def policy(self, policy_id: str, day: dt.date, recorded_us: int) -> PolicyVersion | None:
+        """One policy's newest version published by `day`, as known at `recorded_us`."""
 
     def entry_count(self) -> int:
         """How many log entries the view holds."""
@@ -209,6 +269,10 @@ class TimelineView(TrackingRecorder, ABC):
     @abstractmethod
     def reader(self) -> AbstractContextManager[TimelineReader]:
         """A read transaction for the queries."""
+
+    @abstractmethod
+    def preview(self) -> AbstractContextManager[TimelineWriter]:
+        """A write transaction that is always rolled back: to see what appending would do."""
 
     @abstractmethod
     def drop(self) -> None:

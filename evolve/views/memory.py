@@ -9,7 +9,7 @@ a copy of the tables and replaces them, with its tracking record, when it commit
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -19,12 +19,16 @@ from eventsourcing.popo import POPOTrackingRecorder
 
 from evolve import codec
 from evolve.catalogue import BaseEvent, PolicyPublished, Scope
-from evolve.records import EventRecord
+from evolve.records import EventRecord, micros
 from evolve.state import Status
 from evolve.views.interface import (
+    NO_ENTRY,
     OPEN,
+    Ending,
     Entry,
+    LastEntry,
     PolicyVersion,
+    Relation,
     Segment,
     Span,
     TimelineEvent,
@@ -60,6 +64,13 @@ class _Row(NamedTuple):
         return Segment(self.valid_from, self.valid_to, self.recorded_from_us, scalar, lists, data, self.state)
 
 
+class _PolicyRow(NamedTuple):
+    position: int
+    recorded_from_us: int
+    recorded_to_us: int
+    version: PolicyVersion
+
+
 @dataclass
 class _Tables:
     entries: dict[int, _Entry] = field(default_factory=dict)  # by position
@@ -68,7 +79,9 @@ class _Tables:
     touches: dict[str, dict[int, dt.date]] = field(default_factory=dict)  # org -> {position: effective}
     rows: dict[str, list[_Row]] = field(default_factory=dict)  # org -> interval rows
     organisations: set[str] = field(default_factory=set)
-    policies: dict[str, PolicyVersion] = field(default_factory=dict)
+    policies: list[_PolicyRow] = field(default_factory=list)
+    endings: dict[str, list[Ending]] = field(default_factory=dict)
+    dependents: dict[str, set[str]] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         """A copy a transaction may change (rows and entries are immutable, so shared)."""
@@ -79,7 +92,9 @@ class _Tables:
             {k: dict(v) for k, v in self.touches.items()},
             {k: list(v) for k, v in self.rows.items()},
             set(self.organisations),
-            dict(self.policies),
+            list(self.policies),
+            {k: list(v) for k, v in self.endings.items()},
+            {k: set(v) for k, v in self.dependents.items()},
         )
 
 
@@ -89,8 +104,12 @@ class MemoryWriter(TimelineWriter):
     def __init__(self, tables: _Tables) -> None:
         self.t = tables
 
-    def last_recorded_us(self) -> int:
-        return self.t.entries[max(self.t.entries)].recorded_us if self.t.entries else 0
+    def last_entry(self) -> LastEntry:
+        if not self.t.entries:
+            return NO_ENTRY
+        position = max(self.t.entries)
+        last = self.t.entries[position]
+        return LastEntry(position, micros(last.record.recorded_at), last.recorded_us)
 
     def add_entry(self, record: EventRecord, recorded_us: int, current: BaseEvent | None) -> None:
         self.t.entries[record.position] = _Entry(record, recorded_us, current)
@@ -156,6 +175,21 @@ class MemoryWriter(TimelineWriter):
                 found.append(TimelineEvent(current.effective, position, str(entry.record.id), current))
         return sorted(found)
 
+    def endings_of(self, orgs: Sequence[str], day: dt.date) -> list[Ending]:
+        found = [e for org in orgs for e in self.t.endings.get(org, ()) if e.effective >= day]
+        return sorted(found, key=lambda e: (e.effective, e.position, e.org))
+
+    def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
+        kept = [e for e in self.t.endings.get(org, ()) if e.effective < day]
+        self.t.endings[org] = [*kept, *endings]
+
+    def dependents_of(self, org: str) -> set[str]:
+        return set(self.t.dependents.get(org, ()))
+
+    def add_dependents(self, org: str, causes: set[str]) -> None:
+        for cause in causes:
+            self.t.dependents.setdefault(cause, set()).add(org)
+
     def close_segment(self, org: str, segment: Segment, recorded_us: int) -> None:
         rows = self.t.rows[org]
         key = (segment.valid_from, segment.recorded_from_us, OPEN)
@@ -170,16 +204,17 @@ class MemoryWriter(TimelineWriter):
     ) -> None:
         self.t.rows.setdefault(org, []).append(_Row(valid_from, valid_to, recorded_us, OPEN, status, data))
 
-    def refresh_policy(self, policy_id: str) -> None:
-        versions = [
-            (entry.current.effective, position, PolicyVersion(str(entry.record.id), entry.current))
-            for position, entry in self.t.entries.items()
-            if isinstance(entry.current, PolicyPublished) and entry.current.policy_id == policy_id
-        ]
-        if versions:
-            self.t.policies[policy_id] = max(versions, key=lambda v: (v[0], v[1]))[2]
-        else:
-            self.t.policies.pop(policy_id, None)
+    def set_policy(self, position: int, event: PolicyPublished | None, recorded_us: int) -> None:
+        rows = []
+        for row in self.t.policies:
+            if row.position != position or row.recorded_to_us != OPEN:
+                rows.append(row)
+            elif row.recorded_from_us != recorded_us:  # else made and unmade at one record time
+                rows.append(row._replace(recorded_to_us=recorded_us))
+        if event is not None:
+            version = PolicyVersion(str(self.t.entries[position].record.id), event)
+            rows.append(_PolicyRow(position, recorded_us, OPEN, version))
+        self.t.policies = rows
 
     def flush(self) -> None:
         """Nothing is buffered."""
@@ -273,11 +308,44 @@ class MemoryReader(TimelineReader):
         position = self.t.positions.get(event_id)
         return self.t.entries[position].record if position is not None else None
 
-    def policies(self, after: str | None, limit: int) -> list[PolicyVersion]:
-        return [self.t.policies[p] for p in sorted(self.t.policies) if p > (after or "")][:limit]
+    def relations(self, related: str, recorded_us: int, relation: str | None = None) -> list[Relation]:
+        found = []
+        for org in sorted(self.t.rows):
+            for r in self._visible(org, recorded_us):
+                named = [("member", related in r.state.members), ("parent", r.state.parent == related),
+                         ("region", r.state.region == related)]
+                found += [Relation(org, related, kind, r.valid_from, r.valid_to)
+                          for kind, holds in named if holds and relation in (None, kind)]
+        return found
 
-    def policy(self, policy_id: str) -> PolicyVersion | None:
-        return self.t.policies.get(policy_id)
+    def relations_on(self, day: dt.date, recorded_us: int) -> list[Relation]:
+        found = []
+        for org in sorted(self.t.rows):
+            for r in self._visible(org, recorded_us):
+                if r.valid_from <= day < r.valid_to:
+                    state = r.state
+                    found += [Relation(org, m, "member", r.valid_from, r.valid_to) for m in state.members]
+                    found += [Relation(org, related, kind, r.valid_from, r.valid_to)
+                              for kind, related in (("parent", state.parent), ("region", state.region)) if related]
+        return found
+
+    def _newest(self, day: dt.date, recorded_us: int) -> dict[str, PolicyVersion]:
+        newest: dict[str, tuple[tuple[dt.date, int], PolicyVersion]] = {}
+        for row in self.t.policies:
+            event = row.version.event
+            if not row.recorded_from_us <= recorded_us < row.recorded_to_us or event.effective > day:
+                continue
+            key = (event.effective, row.position)
+            if event.policy_id not in newest or newest[event.policy_id][0] < key:
+                newest[event.policy_id] = (key, row.version)
+        return {policy_id: version for policy_id, (_, version) in newest.items()}
+
+    def policies(self, day: dt.date, recorded_us: int, after: str | None, limit: int) -> list[PolicyVersion]:
+        newest = self._newest(day, recorded_us)
+        return [newest[p] for p in sorted(newest) if p > (after or "")][:limit]
+
+    def policy(self, policy_id: str, day: dt.date, recorded_us: int) -> PolicyVersion | None:
+        return self._newest(day, recorded_us).get(policy_id)
 
     def entry_count(self) -> int:
         return len(self.t.entries)
@@ -301,6 +369,11 @@ class MemoryTimelineView(POPOTrackingRecorder, TimelineView):
             yield MemoryWriter(working)
             self._tables = working
             self._insert_tracking(tracking)
+
+    @contextmanager
+    def preview(self) -> Iterator[TimelineWriter]:
+        with self._database_lock:
+            yield MemoryWriter(self._tables.copy())
 
     @contextmanager
     def reader(self) -> Iterator[TimelineReader]:

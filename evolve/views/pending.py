@@ -23,7 +23,6 @@ class EntryRow(NamedTuple):
     current: bytes | None
     fold_effective: str  # the current version's date (the entry's own once retracted)
     broadcast: int  # 1 when the current version is a broadcast
-    policy_id: str | None  # set when the current version publishes a policy
 
 
 class TouchRow(NamedTuple):
@@ -50,6 +49,18 @@ class IntervalRow(NamedTuple):
     lists: str | None
 
 
+class RelationRow(NamedTuple):
+    """A row of ``timeline_relations``: an interval row's state names `related` as `relation`."""
+
+    org: str
+    valid_from: str
+    recorded_from_us: int
+    relation: str
+    related: str
+    valid_to: str
+    recorded_to_us: int
+
+
 class Close(NamedTuple):
     """The end of a stored interval row's record time (an UPDATE of ``recorded_to_us``)."""
 
@@ -73,7 +84,9 @@ class Pending:
         self.orgs: list[str] = []  # organisations named for the first time
         self.closes: list[Close] = []
         self.inserts: dict[IntervalKey, IntervalRow] = {}
+        self.relations: dict[IntervalKey, list[tuple[str, str]]] = {}  # (relation, related) per insert
         self.lists: dict[str, bytes] = {}  # list contents by hash (see evolve.codec)
+        self.dependents: set[tuple[str, str]] = set()  # (cause, org)
 
     def add_entry(self, row: EntryRow) -> None:
         self.entries[row.position] = row
@@ -97,6 +110,7 @@ class Pending:
             self.closes.append(Close(recorded_us, org, valid_from.isoformat(), recorded_from_us))
         elif recorded_from_us == recorded_us:
             del self.inserts[key]
+            self.relations.pop(key, None)
         else:
             self.inserts[key] = row._replace(recorded_to_us=recorded_us)
 
@@ -107,3 +121,12 @@ class Pending:
     def current_on(self, day: str) -> list[IntervalRow]:
         """Buffered current rows that hold on `day`."""
         return [r for r in self.inserts.values() if r.recorded_to_us == OPEN and r.valid_from <= day < r.valid_to]
+
+    def relation_rows(self) -> list[RelationRow]:
+        """The relation rows of the pending interval rows, with their record intervals."""
+        rows = []
+        for key, r in self.inserts.items():
+            for relation, related in self.relations.get(key, ()):
+                row = RelationRow(r.org, r.valid_from, r.recorded_from_us, relation, related, r.valid_to, 0)
+                rows.append(row._replace(recorded_to_us=r.recorded_to_us))
+        return rows

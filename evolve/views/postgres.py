@@ -63,6 +63,15 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
             raise IntegrityError(str(exc)) from exc
 
     @contextmanager
+    def preview(self) -> Iterator[SqlWriter]:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(force_rollback=True),
+            conn.cursor(row_factory=tuple_row) as cursor,
+        ):
+            yield SqlWriter(StoredRows(cursor, self.dialect, ("INSERT", "ON CONFLICT DO NOTHING")))
+
+    @contextmanager
     def reader(self) -> Iterator[SqlReader]:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
             yield SqlReader(cursor, self.dialect)

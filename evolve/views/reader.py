@@ -11,7 +11,7 @@ import msgspec
 from evolve.catalogue import PolicyPublished
 from evolve.records import EventRecord
 from evolve.state import Status
-from evolve.views.interface import PolicyVersion, Span, TimelineReader
+from evolve.views.interface import PolicyVersion, Relation, Span, TimelineReader
 from evolve.views.sql import JOINED, Dialect, as_bytes, day_of, status_of
 
 _record = msgspec.json.Decoder(EventRecord).decode
@@ -112,15 +112,46 @@ class SqlReader(TimelineReader):
         found = self.rows("SELECT record FROM timeline_entries WHERE event_id=?", (event_id,))
         return _record(as_bytes(found[0][0])) if found else None
 
-    def policies(self, after: str | None, limit: int) -> list[PolicyVersion]:
-        found = self.rows(
-            "SELECT event_id, event FROM timeline_policies WHERE policy_id>? ORDER BY policy_id LIMIT ?",
-            (after or "", limit),
+    def relations(self, related: str, recorded_us: int, relation: str | None = None) -> list[Relation]:
+        statement = (
+            "SELECT org, related, relation, valid_from, valid_to FROM timeline_relations "
+            "WHERE related=? AND recorded_from_us<=? AND recorded_to_us>?"
         )
+        params: list[Any] = [related, recorded_us, recorded_us]
+        if relation is not None:
+            statement += " AND relation=?"
+            params.append(relation)
+        found = self.rows(statement + " ORDER BY org, valid_from", params)
+        return [Relation(str(o), str(r), str(k), day_of(a), day_of(b)) for o, r, k, a, b in found]
+
+    def relations_on(self, day: dt.date, recorded_us: int) -> list[Relation]:
+        iso = day.isoformat()
+        found = self.rows(
+            "SELECT org, related, relation, valid_from, valid_to FROM timeline_relations "
+            "WHERE valid_from<=? AND valid_to>? AND recorded_from_us<=? AND recorded_to_us>?",
+            (iso, iso, recorded_us, recorded_us),
+        )
+        return [Relation(str(o), str(r), str(k), day_of(a), day_of(b)) for o, r, k, a, b in found]
+
+    #: Policy rows visible at a record time and published by a date: the newest per policy wins.
+    _NEWEST_POLICY = (
+        "SELECT p.event_id, p.event FROM timeline_policies p WHERE p.recorded_from_us<=? AND p.recorded_to_us>? "
+        "AND p.effective<=? AND {where} AND NOT EXISTS (SELECT 1 FROM timeline_policies q "
+        "WHERE q.policy_id = p.policy_id AND q.recorded_from_us<=? AND q.recorded_to_us>? AND q.effective<=? "
+        "AND (q.effective > p.effective OR (q.effective = p.effective AND q.position > p.position)))"
+    )
+
+    def _policies(self, where: str, value: str, day: dt.date, recorded_us: int, tail: str, *extra: Any) -> list[Any]:
+        iso = day.isoformat()
+        statement = self._NEWEST_POLICY.format(where=where) + tail
+        return self.rows(statement, (recorded_us, recorded_us, iso, value, recorded_us, recorded_us, iso, *extra))
+
+    def policies(self, day: dt.date, recorded_us: int, after: str | None, limit: int) -> list[PolicyVersion]:
+        found = self._policies("p.policy_id>?", after or "", day, recorded_us, " ORDER BY p.policy_id LIMIT ?", limit)
         return [PolicyVersion(str(event_id), _policy(as_bytes(event))) for event_id, event in found]
 
-    def policy(self, policy_id: str) -> PolicyVersion | None:
-        found = self.rows("SELECT event_id, event FROM timeline_policies WHERE policy_id=?", (policy_id,))
+    def policy(self, policy_id: str, day: dt.date, recorded_us: int) -> PolicyVersion | None:
+        found = self._policies("p.policy_id=?", policy_id, day, recorded_us, "")
         return PolicyVersion(str(found[0][0]), _policy(as_bytes(found[0][1]))) if found else None
 
     def timelines(self, recorded_us: int, start: dt.date, end: dt.date) -> dict[str, list[Span]]:

@@ -18,7 +18,7 @@ from evolve.state import Status
 #: The shape of the tables below. Bump it when they change: a database projected
 #: under another layout has its view dropped and projected again from the log,
 #: which is the only truth (see the views' ``upgrade``).
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 
 
 def table_statements(blob: str, without_rowid: str, position_key: str) -> list[str]:
@@ -36,14 +36,11 @@ def table_statements(blob: str, without_rowid: str, position_key: str) -> list[s
             record {blob} NOT NULL,
             current {blob},
             fold_effective TEXT NOT NULL,
-            broadcast INTEGER NOT NULL,
-            policy_id TEXT)""",
+            broadcast INTEGER NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS timeline_entries_type ON timeline_entries (type, position)",
         "CREATE INDEX IF NOT EXISTS timeline_entries_effective ON timeline_entries (effective, position)",
         "CREATE INDEX IF NOT EXISTS timeline_entries_broadcast ON timeline_entries (fold_effective, position) "
         "WHERE broadcast = 1",
-        "CREATE INDEX IF NOT EXISTS timeline_entries_policy ON timeline_entries (policy_id) "
-        "WHERE policy_id IS NOT NULL",
         f"""CREATE TABLE IF NOT EXISTS timeline_subjects (
             subject TEXT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (subject, position)){without_rowid}""",
         f"""CREATE TABLE IF NOT EXISTS timeline_touches (
@@ -70,9 +67,26 @@ def table_statements(blob: str, without_rowid: str, position_key: str) -> list[s
         "CREATE INDEX IF NOT EXISTS timeline_intervals_stage ON timeline_intervals (stage, recorded_to_us, valid_to)",
         "CREATE INDEX IF NOT EXISTS timeline_intervals_kind ON timeline_intervals (kind, recorded_to_us, valid_to)",
         f"CREATE TABLE IF NOT EXISTS timeline_organisations (org TEXT PRIMARY KEY){without_rowid}",
+        # What each interval row names (members, parent, region), for the reverse questions
+        # (which systems list a CCG; a system's sub-areas). Rows mirror their interval's keys.
+        f"""CREATE TABLE IF NOT EXISTS timeline_relations (
+            org TEXT NOT NULL, valid_from TEXT NOT NULL, recorded_from_us BIGINT NOT NULL,
+            relation TEXT NOT NULL, related TEXT NOT NULL, valid_to TEXT NOT NULL, recorded_to_us BIGINT NOT NULL,
+            PRIMARY KEY (org, valid_from, recorded_from_us, relation, related)){without_rowid}""",
+        "CREATE INDEX IF NOT EXISTS timeline_relations_related "
+        "ON timeline_relations (related, relation, recorded_to_us, valid_to)",
+        # Where each organisation's timeline ends (current knowledge), and whose timelines read that.
+        f"""CREATE TABLE IF NOT EXISTS timeline_endings (
+            org TEXT NOT NULL, effective TEXT NOT NULL, position BIGINT NOT NULL, event_id TEXT NOT NULL,
+            successor TEXT, PRIMARY KEY (org, effective, position)){without_rowid}""",
+        f"""CREATE TABLE IF NOT EXISTS timeline_dependents (
+            cause TEXT NOT NULL, org TEXT NOT NULL, PRIMARY KEY (cause, org)){without_rowid}""",
+        # Each entry's policy version over record time (a correction closes one and opens another).
         f"""CREATE TABLE IF NOT EXISTS timeline_policies (
-            policy_id TEXT PRIMARY KEY, position BIGINT NOT NULL, event_id TEXT NOT NULL,
-            effective TEXT NOT NULL, event {blob} NOT NULL){without_rowid}""",
+            position BIGINT NOT NULL, recorded_from_us BIGINT NOT NULL, recorded_to_us BIGINT NOT NULL,
+            policy_id TEXT NOT NULL, effective TEXT NOT NULL, event_id TEXT NOT NULL, event {blob} NOT NULL,
+            PRIMARY KEY (position, recorded_from_us)){without_rowid}""",
+        "CREATE INDEX IF NOT EXISTS timeline_policies_id ON timeline_policies (policy_id, effective)",
     ]
 
 
@@ -83,6 +97,9 @@ TABLES = (
     "timeline_intervals",
     "timeline_lists",
     "timeline_organisations",
+    "timeline_relations",
+    "timeline_endings",
+    "timeline_dependents",
     "timeline_policies",
 )
 

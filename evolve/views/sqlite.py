@@ -10,20 +10,21 @@ the append still commits on its own and the catch-up loop projects later.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
-from evolve.projection import TimelineProjection, project
+from evolve.projection import TimelineProjection, project, project_batch
 from evolve.records import EventRecord
 from evolve.views.interface import TimelineView
 from evolve.views.reader import SqlReader
 from evolve.views.sql import LAYOUT_VERSION, SQLITE, TABLES, table_statements
 from evolve.views.stored import StoredRows
 from evolve.views.writer import SqlWriter
+from evolve.walk import Violation
 
 STATEMENTS = table_statements("BLOB", " WITHOUT ROWID", "INTEGER PRIMARY KEY")
 
@@ -57,35 +58,50 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             finally:
                 cursor.sqlite_cursor.close()
 
-    def project_in_transaction(
-        self, cursor: SQLiteCursor, notification_ids: Sequence[int], records: Sequence[EventRecord], app: str
-    ) -> bool:
-        """Project freshly inserted entries in the insert's transaction; True if done.
+    @contextmanager
+    def preview(self) -> Iterator[SqlWriter]:
+        with self.datastore.get_connection(commit=False) as connection:
+            cursor = connection.cursor()
+            try:
+                cursor.execute("BEGIN")
+                yield _writer(cursor)
+            finally:
+                connection.rollback()
+                cursor.sqlite_cursor.close()
 
-        Only when the view has seen every earlier entry (else the catch-up
-        loop must go first). A failure rolls back to a savepoint, leaving
-        the append itself intact.
+    def project_in_transaction(
+        self,
+        cursor: SQLiteCursor,
+        notification_ids: Sequence[int],
+        records: Sequence[EventRecord],
+        app: str,
+        decode: Callable[[StoredEvent], EventRecord],
+    ) -> list[Violation]:
+        """Project freshly inserted entries in the insert's transaction, with the rule book's say.
+
+        Entries the view has not seen yet (appended by another process) are projected first, as
+        the catch-up would. If the rule book refuses an event of `records`, nothing is projected
+        and the violations are returned: the caller refuses the append, rolling it all back.
         """
         tracked = self._max_tracking_id(app, cursor) or 0
         cursor.execute(
-            "SELECT 1 FROM stored_events WHERE rowid > ? AND rowid < ? AND topic = ? LIMIT 1",
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+            "WHERE rowid > ? AND rowid < ? AND topic = ? ORDER BY rowid",
             (tracked, notification_ids[0], TimelineProjection.topics[0]),
         )
-        if cursor.fetchone() is not None:
-            return False
-        cursor.execute("SAVEPOINT inline_projection")
-        try:
-            writer = _writer(cursor)
-            for record in records:
-                project(writer, record)
-            writer.flush()
-            self._insert_tracking(cursor, Tracking(app, notification_ids[-1]))
-        except Exception:
-            cursor.execute("ROLLBACK TO inline_projection")
-            cursor.execute("RELEASE inline_projection")
-            return False
-        cursor.execute("RELEASE inline_projection")
-        return True
+        earlier = [
+            decode(Notification(id=row[0], originator_id=row[1], originator_version=row[2], topic=row[3], state=row[4]))
+            for row in cursor.fetchall()
+        ]
+        writer = _writer(cursor)
+        for record in earlier:
+            project(writer, record)
+        violations = project_batch(writer, records)
+        if violations:
+            return violations
+        writer.flush()
+        self._insert_tracking(cursor, Tracking(app, notification_ids[-1]))
+        return []
 
     @contextmanager
     def reader(self) -> Iterator[SqlReader]:

@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 import msgspec
 
 from evolve.catalogue import Correctable
-from evolve.views.interface import OPEN, Entry, Segment, TimelineEvent
+from evolve.records import micros
+from evolve.views.interface import NO_ENTRY, OPEN, Ending, Entry, LastEntry, Segment, TimelineEvent
 from evolve.views.pending import Pending
 from evolve.views.sql import JOINED, Dialect, as_bytes, day_of
 
@@ -43,10 +44,15 @@ class StoredRows:
 
     # ---- reads -------------------------------------------------------------------
 
-    def last_recorded_us(self) -> int:
+    def last_entry(self) -> LastEntry:
         # Record time only grows along the log, so the last entry holds the maximum.
-        found = self.rows("SELECT recorded_us FROM timeline_entries ORDER BY position DESC LIMIT 1")
-        return int(found[0][0]) if found else 0
+        found = self.rows(
+            "SELECT position, recorded_at, recorded_us FROM timeline_entries ORDER BY position DESC LIMIT 1"
+        )
+        if not found:
+            return NO_ENTRY
+        position, recorded_at, recorded_us = found[0]
+        return LastEntry(int(position), micros(dt.datetime.fromisoformat(recorded_at)), int(recorded_us))
 
     def entry(self, event_id: str) -> Entry | None:
         found = self.rows(
@@ -115,33 +121,54 @@ class StoredRows:
         )
         return [_timeline_event(*row) for row in found]
 
-    def newest_policy_version(self, policy_id: str) -> tuple[str, int, str, bytes] | None:
-        """(effective, position, event id, event) of the policy's newest current version."""
-        found = self.rows(
-            "SELECT fold_effective, position, event_id, current FROM timeline_entries "
-            "WHERE policy_id=? AND current IS NOT NULL ORDER BY fold_effective DESC, position DESC LIMIT 1",
-            (policy_id,),
-        )
-        return (str(found[0][0]), int(found[0][1]), str(found[0][2]), as_bytes(found[0][3])) if found else None
+    def endings_of(self, orgs: Sequence[str], day: dt.date) -> list[Ending]:
+        found: list[Ending] = []
+        for chunk in range(0, len(orgs), 500):
+            some = orgs[chunk : chunk + 500]
+            marks = ",".join("?" * len(some))
+            rows = self.rows(
+                "SELECT org, effective, position, event_id, successor FROM timeline_endings "  # noqa: S608
+                f"WHERE org IN ({marks}) AND effective>=?",
+                [*some, day.isoformat()],
+            )
+            found += [Ending(str(o), day_of(e), int(p), str(i), s) for o, e, p, i, s in rows]
+        return found
+
+    def dependents_of(self, org: str) -> set[str]:
+        return {str(row[0]) for row in self.rows("SELECT org FROM timeline_dependents WHERE cause=?", (org,))}
 
     # ---- writes ------------------------------------------------------------------
 
-    def set_current(self, position: int, columns: tuple[bytes | None, str, int, str | None]) -> None:
-        self.execute(
-            "UPDATE timeline_entries SET current=?, fold_effective=?, broadcast=?, policy_id=? WHERE position=?",
-            (*columns, position),
+    def set_current(self, position: int, columns: tuple[bytes | None, str, int]) -> None:
+        statement = "UPDATE timeline_entries SET current=?, fold_effective=?, broadcast=? WHERE position=?"
+        self.execute(statement, (*columns, position))
+
+    def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
+        self.execute("DELETE FROM timeline_endings WHERE org=? AND effective>=?", (org, day.isoformat()))
+        self._executemany(
+            "INSERT INTO timeline_endings (org, effective, position, event_id, successor) VALUES (?,?,?,?,?)",
+            [(e.org, e.effective.isoformat(), e.position, e.event_id, e.successor) for e in endings],
         )
 
     def delete_touches(self, position: int) -> None:
         self.execute("DELETE FROM timeline_touches WHERE position=?", (position,))
 
-    def replace_policy(self, policy_id: str, version: tuple[str, int, str, bytes] | None) -> None:
-        self.execute("DELETE FROM timeline_policies WHERE policy_id=?", (policy_id,))
+    def set_policy(self, position: int, version: tuple[str, str, str, bytes] | None, recorded_us: int) -> None:
+        """Close the entry's open policy row (drop it if it opened at `recorded_us`), then open
+        `version` = (policy id, effective, event id, event) if given."""
+        self.execute(
+            "DELETE FROM timeline_policies WHERE position=? AND recorded_from_us=? AND recorded_to_us=?",
+            (position, recorded_us, OPEN),
+        )
+        self.execute(
+            "UPDATE timeline_policies SET recorded_to_us=? WHERE position=? AND recorded_to_us=?",
+            (recorded_us, position, OPEN),
+        )
         if version is not None:
-            effective, position, event_id, event = version
             self.execute(
-                "INSERT INTO timeline_policies (policy_id, position, event_id, effective, event) VALUES (?,?,?,?,?)",
-                (policy_id, position, event_id, effective, event),
+                "INSERT INTO timeline_policies (position, recorded_from_us, recorded_to_us, policy_id, effective, "
+                "event_id, event) VALUES (?,?,?,?,?,?,?)",
+                (position, recorded_us, OPEN, *version),
             )
 
     def write(self, pending: Pending) -> None:
@@ -150,11 +177,14 @@ class StoredRows:
         self._insert("timeline_subjects", "subject, position", pending.subjects)
         self._insert("timeline_touches", "org, effective, position", list(pending.touches.values()))
         self._insert_ignore("timeline_organisations (org)", "(?)", [(org,) for org in pending.orgs])
-        self._executemany(
-            "UPDATE timeline_intervals SET recorded_to_us=? WHERE org=? AND valid_from=? AND recorded_from_us=?",
-            pending.closes,
-        )
+        for table in ("timeline_intervals", "timeline_relations"):
+            self._executemany(
+                f"UPDATE {table} SET recorded_to_us=? WHERE org=? AND valid_from=? AND recorded_from_us=?",  # noqa: S608
+                pending.closes,
+            )
         self._insert("timeline_intervals", IntervalColumns, list(pending.inserts.values()))
+        self._insert("timeline_relations", RelationColumns, pending.relation_rows())
+        self._insert_ignore("timeline_dependents (cause, org)", "(?,?)", sorted(pending.dependents))
         self._insert_ignore("timeline_lists (hash, data)", "(?,?)", list(pending.lists.items()))
 
     def _executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -181,9 +211,9 @@ class StoredRows:
 
 #: Column lists in the order of the named rows of :mod:`evolve.views.pending`.
 EntryColumns = (
-    "position, event_id, type, effective, recorded_at, recorded_us, record, current, fold_effective, broadcast, "
-    "policy_id"
+    "position, event_id, type, effective, recorded_at, recorded_us, record, current, fold_effective, broadcast"
 )
+RelationColumns = "org, valid_from, recorded_from_us, relation, related, valid_to, recorded_to_us"
 IntervalColumns = (
     "org, valid_from, valid_to, recorded_from_us, recorded_to_us, kind, stage, name, event_id, status, lists"
 )

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Sequence
 
 import msgspec
 
 from evolve import codec
 from evolve.catalogue import BaseEvent, PolicyPublished, Scope
-from evolve.records import EventRecord
+from evolve.records import EventRecord, micros
 from evolve.state import Status
 from evolve.types import END_OF_TIME
-from evolve.views.interface import OPEN, Entry, Segment, TimelineEvent, TimelineWriter
+from evolve.views.interface import OPEN, Ending, Entry, LastEntry, Segment, TimelineEvent, TimelineWriter
 from evolve.views.pending import EntryRow, IntervalRow, Pending, TouchRow
 from evolve.views.sql import day_of
 from evolve.views.stored import StoredRows, _decode_correctable
@@ -30,20 +31,15 @@ ONE_DAY = dt.timedelta(days=1)
 _encode = msgspec.json.Encoder().encode
 
 #: The columns of an entry row that depend on its current version.
-CurrentColumns = tuple[bytes | None, str, int, str | None]
+CurrentColumns = tuple[bytes | None, str, int]
 
 
 def current_columns(current: BaseEvent | None, fallback: dt.date) -> CurrentColumns:
-    """(current, fold_effective, broadcast, policy_id) for an entry whose current version is `current`."""
+    """(current, fold_effective, broadcast) for an entry whose current version is `current`."""
     if current is None:
-        return (None, fallback.isoformat(), 0, None)
+        return (None, fallback.isoformat(), 0)
     scope = current.scope_or_none
-    return (
-        _encode(current),
-        current.effective.isoformat(),
-        int(scope is not None and scope.is_broadcast),
-        current.policy_id if isinstance(current, PolicyPublished) else None,
-    )
+    return (_encode(current), current.effective.isoformat(), int(scope is not None and scope.is_broadcast))
 
 
 class SqlWriter(TimelineWriter):
@@ -52,7 +48,7 @@ class SqlWriter(TimelineWriter):
     def __init__(self, stored: StoredRows) -> None:
         self.stored = stored
         self.pending = Pending()
-        self._recorded_us: int | None = None
+        self._last: LastEntry | None = None
         # `_tails[org] = (floor, rows)`: every current row of `org` with valid_to >= floor, by
         # valid_from; `_broadcasts = (floor, items)`: broadcasts on or after floor, in fold order.
         self._tails: dict[str, tuple[dt.date, list[Segment]]] = {}
@@ -62,6 +58,7 @@ class SqlWriter(TimelineWriter):
         self._added: dict[str, list[TimelineEvent]] = {}  # touches this transaction added, by org
         self._touched: dict[int, list[str]] = {}  # the organisations each of those touches names
         self._orgs: set[str] = set()  # organisations this transaction has named
+        self._added_dependents: dict[str, set[str]] = {}  # cause -> dependents this transaction noted
 
     def flush(self) -> None:
         self.stored.write(self.pending)
@@ -69,13 +66,13 @@ class SqlWriter(TimelineWriter):
 
     # ---- entries -----------------------------------------------------------------
 
-    def last_recorded_us(self) -> int:
-        if self._recorded_us is None:
-            self._recorded_us = self.stored.last_recorded_us()
-        return self._recorded_us
+    def last_entry(self) -> LastEntry:
+        if self._last is None:
+            self._last = self.stored.last_entry()
+        return self._last
 
     def add_entry(self, record: EventRecord, recorded_us: int, current: BaseEvent | None) -> None:
-        self._recorded_us = recorded_us
+        self._last = LastEntry(record.position, micros(record.recorded_at), recorded_us)
         event = record.event
         self.pending.add_entry(
             EntryRow(
@@ -106,7 +103,7 @@ class SqlWriter(TimelineWriter):
             event_id, was_broadcast = row.event_id, row.broadcast
             columns = current_columns(current, day_of(row.fold_effective))
             self.pending.entries[position] = row._replace(
-                current=columns[0], fold_effective=columns[1], broadcast=columns[2], policy_id=columns[3]
+                current=columns[0], fold_effective=columns[1], broadcast=columns[2]
             )
         else:
             stored = self.stored.entry_at(position)
@@ -249,18 +246,38 @@ class SqlWriter(TimelineWriter):
         )
         if data.lists is not None and data.lists_data is not None:
             self.pending.lists[data.lists] = data.lists_data
+        named = [("member", m) for m in status.members]
+        named += [(relation, org) for relation, org in (("parent", status.parent), ("region", status.region)) if org]
+        if named:
+            self.pending.relations[(org, valid_from, recorded_us)] = named
+
+    # ---- what depends on what ------------------------------------------------------------
+
+    def endings_of(self, orgs: Sequence[str], day: dt.date) -> list[Ending]:
+        return sorted(self.stored.endings_of(orgs, day), key=lambda e: (e.effective, e.position, e.org))
+
+    def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
+        self.stored.set_endings(org, day, endings)
+
+    def dependents_of(self, org: str) -> set[str]:
+        return self.stored.dependents_of(org) | self._added_dependents.get(org, set())
+
+    def add_dependents(self, org: str, causes: set[str]) -> None:
+        for cause in causes:
+            added = self._added_dependents.setdefault(cause, set())
+            if org not in added:
+                added.add(org)
+                self.pending.dependents.add((cause, org))
 
     # ---- policies ----------------------------------------------------------------
 
-    def refresh_policy(self, policy_id: str) -> None:
-        """The policy row is its newest current version, stored or pending."""
-        stored = self.stored.newest_policy_version(policy_id)
-        candidates = [stored] if stored is not None else []
-        for row in self.pending.entries.values():
-            if row.policy_id == policy_id and row.current is not None:
-                candidates.append((row.fold_effective, row.position, row.event_id, row.current))
-        newest = max(candidates, key=lambda c: (c[0], c[1])) if candidates else None
-        self.stored.replace_policy(policy_id, newest)
+    def set_policy(self, position: int, event: PolicyPublished | None, recorded_us: int) -> None:
+        version = None
+        if event is not None:
+            row = self.pending.entries.get(position)
+            event_id = row.event_id if row is not None else self.stored.entry_at(position).event_id
+            version = (event.policy_id, event.effective.isoformat(), event_id, _encode(event))
+        self.stored.set_policy(position, version, recorded_us)
 
 
 def _matches(row: IntervalRow, column: str | None, value: str | None) -> bool:

@@ -180,7 +180,7 @@ def test_if_match_holds_then_fails(client: Client) -> None:
 
 def test_if_match_several_subjects(client: Client) -> None:
     post(client, [footprint_body("alpha"), footprint_body("beta")])
-    merged = event_body("FootprintsMerged", "2017-01-01", merged=["alpha", "beta"], into="alpha-beta", name="AB")
+    merged = event_body("OrganisationsMerged", "2017-01-01", merged=["alpha", "beta"], into="alpha-beta", name="AB")
     response = post(client, merged, **{"If-Match": '"alpha:1", "beta:1", "alpha-beta:0"'})
     assert response.status_code == 201, response.text
 

@@ -22,7 +22,7 @@ def test_schema_documents_are_served(client: Client) -> None:
 def test_every_operation_is_documented(client: Client) -> None:
     document = client.get("/schema/openapi.json").json()
     operations = [op for item in document["paths"].values() for op in item.values()]
-    assert len(operations) == 15  # 10 + CSV (2), diff (2), change feed (1)
+    assert len(operations) == 16  # 11 + CSV (2), diff (2), change feed (1)
     for op in operations:
         assert op["summary"] and op["tags"] and op["operationId"][0].isupper()
         assert any(r.get("content", {}).get("application/problem+json") for r in op["responses"].values()) or (

@@ -58,11 +58,15 @@ def test_the_whole_diff_holds_every_organisations_changes(curated: Client) -> No
     assert all(WINDOW["from"] < item["date"] <= WINDOW["to"] for item in everyone)
     steps = stage_steps(everyone)
     assert ("2017-06-15", "partnership", "acs") in steps
-    # Each change is linked to a real event, effective on the change's date.
+    # Each change is linked to a real event, effective on the change's date; or, for a flag that ended
+    # with its financial year, to the event that set the flag's period.
     for item in everyone:
         event = curated.get(item["event_url"])
         assert event.status_code == 200
-        assert event.json()["event"]["effective"] == item["date"]
+        effective = event.json()["event"]["effective"]
+        if effective != item["date"]:
+            assert effective < item["date"]
+            assert [c["field"] for c in item["changes"]] == ["flags"] and item["changes"][0]["before"]
 
 
 def test_joins_and_leaves_show_as_exists(curated: Client) -> None:

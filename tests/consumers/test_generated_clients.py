@@ -97,7 +97,7 @@ def test_the_generated_python_client_reads_and_appends(client_package: ModuleTyp
         stored = get_event.sync(record.id, client=writer)
         assert isinstance(stored, models.EventRecord) and stored.position == record.position
         after = get_organisation.sync("frimley-health-and-care", client=writer, as_of=dt.date(2019, 6, 1))
-        assert after.leader == "Generated Client"
+        assert after.leader.name == "Generated Client"
 
     with client_package.AuthenticatedClient(base_url=live.url, token="not-the-token") as stranger:
         refused = append_events.sync(client=stranger, body=event)

@@ -47,7 +47,7 @@ CASES: dict[str, tuple[dict[str, dict[str, Any]], str | None]] = {
             "1-a.yaml": footprint("a"),
             "2-b.yaml": footprint("b"),
             "3-c.yaml": footprint("c"),
-            "4-merge.yaml": {"type": "FootprintsMerged", "effective": "2018-08-01", "precision": "month",
+            "4-merge.yaml": {"type": "OrganisationsMerged", "effective": "2018-08-01", "precision": "month",
                              "merged": ["a", "b"], "into": "c", "name": "C", "sources": SOURCE},
         },
         "4-merge.yaml: 'c' already exists; a merge must create a new id",

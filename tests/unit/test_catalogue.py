@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from evolve.catalogue import EVENT_TYPE_NAMES, Event
+from evolve.catalogue import EVENT_TYPE_NAMES, EVENT_TYPES, Event
 from evolve.files import describe
 
 SRC = [{"title": "t", "seed": "000_x.txt"}]
@@ -94,6 +94,31 @@ def test_correction_needs_replacement_or_retract_not_both() -> None:
 
 
 def test_merge_and_rename_sanity() -> None:
-    assert "twice" in error(type="FootprintsMerged", merged=["a", "a"], into="b", name="B")
-    assert "new id" in error(type="FootprintsMerged", merged=["a", "b"], into="b", name="B")
+    assert "twice" in error(type="OrganisationsMerged", merged=["a", "a"], into="b", name="B")
+    assert "must not be one of" in error(type="OrganisationsMerged", merged=["a", "b"], into="b", name="B")
+    assert "give its `name`" in error(type="OrganisationsMerged", merged=["a"], into="b", code="E54000001")
     assert "must differ" in error(type="SystemsRenamed", from_stage="acs", to_stage="acs", term="x")
+    assert "at least one" in error(type="OrganisationRestated", organisation="a")
+    assert "own member" in error(type="MembersJoined", organisation="a", members=["a"])
+    assert "own `parent`" in error(type="OrganisationRestated", organisation="a", parent="a")
+    assert "only a health system" in error(type="OrganisationRegistered", organisation="a", name="A", kind="ccg",
+                                           parent="b")
+
+
+def test_financial_years_are_two_years_in_sequence() -> None:
+    capped = {"type": "CappedExpenditureApplied", "scope": {"organisations": ["a"]}}
+    assert "YYYY/YY" in error(**capped, financial_year="2017/19")
+    assert "$.financial_year" in error(**capped, financial_year="2017-18")
+    assert "after the end of 2015/16" in error(**capped, financial_year="2015/16")  # effective 2017-03-31
+    assert decode(**capped, financial_year="2017/18").financial_year == "2017/18"
+
+
+def test_a_restatement_tells_left_out_from_cleared() -> None:
+    event = decode(type="OrganisationRestated", organisation="a", code=None)
+    assert event.code is None and event.name is msgspec.UNSET
+    assert msgspec.json.decode(msgspec.json.encode(event))["code"] is None
+
+
+def test_every_example_decodes_to_its_type() -> None:
+    for cls in EVENT_TYPES:
+        assert type(msgspec.convert(cls.example, Event)) is cls
