@@ -1,8 +1,9 @@
-"""Event data files: one event per YAML file, decoded into the catalogue Structs.
+"""Event data files, decoded into the catalogue Structs: one event per YAML file, or one per row
+of a table (:mod:`evolve.tables`, for bulk facts from lookup tables).
 
-A file's name is its identity: the event id is derived from the file name
-(without extension), so importing the same directory twice appends nothing
-new. In a file, ``corrects`` may name the corrected event's file
+A file's name is its identity: the event id is derived from the file name (without extension),
+or from the table's name and the row's `id`, so importing the same directory twice appends
+nothing new. In a file, ``corrects`` may name the corrected event's file
 (``corrects: 2016-03-15-footprint-frimley.yaml``) instead of its UUID.
 """
 
@@ -18,7 +19,7 @@ from uuid import UUID
 import msgspec
 import yaml
 
-from evolve import rules
+from evolve import rules, tables
 from evolve.catalogue import EVENT_TYPE_NAMES, Event, EventCorrected, OrganisationsDissolved, OrganisationsMerged
 from evolve.domain import file_event_id
 from evolve.errors import InvalidEvent
@@ -48,6 +49,17 @@ def event_id_for(name: str) -> UUID:
     return file_event_id(Path(name).stem)
 
 
+def load_table(path: Path) -> list[EventFile]:
+    """The events of a table, each named ``<table>.csv#<row id>``."""
+    if not NAME_PATTERN.match(path.name):
+        raise InvalidEvent(f"{path}: file names use lowercase letters, digits, '.', '-' and '_' only")
+    stem = path.name.removesuffix(tables.SUFFIX)
+    return [
+        EventFile(name=f"{path.name}#{row_id}", id=file_event_id(f"{stem}#{row_id}"), event=event)
+        for row_id, event in tables.rows(path, describe)
+    ]
+
+
 def load_file(path: Path) -> EventFile:
     """Decode one event file; any fault is an InvalidEvent naming the file."""
     if path.suffix not in SUFFIXES:
@@ -75,12 +87,14 @@ def load_file(path: Path) -> EventFile:
 
 
 def event_paths(path: Path) -> list[Path]:
-    """The event files at `path` (a file, or a directory searched recursively)."""
+    """The event files and tables at `path` (a file, or a directory searched recursively)."""
     if path.is_file():
         return [path]
     if not path.is_dir():
         raise InvalidEvent(f"{path}: no such file or directory")
-    return sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+    wanted = (*SUFFIXES, tables.SUFFIX)
+    found = (p for p in path.rglob("*") if p.suffix in wanted and not p.name.endswith(tables.SOURCES_SUFFIX))
+    return sorted(p for p in found if p.is_file())
 
 
 def load(path: Path, progress: Callable[[int, int], None] | None = None) -> list[EventFile]:
@@ -89,9 +103,9 @@ def load(path: Path, progress: Callable[[int, int], None] | None = None) -> list
     `progress` is told (files read, files in all) as reading goes.
     """
     paths = event_paths(path)
-    files = []
+    files: list[EventFile] = []
     for done, p in enumerate(paths, 1):
-        files.append(load_file(p))
+        files += load_table(p) if p.suffix == tables.SUFFIX else [load_file(p)]
         if progress is not None:
             progress(done, len(paths))
     check_unique(files)
