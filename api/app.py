@@ -14,10 +14,10 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Contact, License, Tag
 
-from api import auth, openapi, problems
+from api import auth, docs_ui, openapi, problems, strict
 from api.controllers import CONTROLLERS
 from api.logging import request_context
 from api.middleware import allow_middleware, etag_middleware
@@ -64,12 +64,7 @@ def _configure_openapi() -> OpenAPIConfig:
         use_handler_docstrings=True,
         create_examples=False,
         path="/schema",
-        render_plugins=[
-            SwaggerRenderPlugin(path="/swagger"),
-            RedocRenderPlugin(path="/redoc"),
-            JsonRenderPlugin(),
-            YamlRenderPlugin(),
-        ],
+        render_plugins=[*docs_ui.render_plugins(), JsonRenderPlugin(), YamlRenderPlugin()],
     )
 
 
@@ -96,17 +91,19 @@ def create_app(system: Evolve, token: str, *, max_body_bytes: int = MAX_BODY_BYT
     if not token:
         raise ValueError("create_app needs a non-empty write token")
     app = Litestar(
-        route_handlers=CONTROLLERS,
+        route_handlers=[*CONTROLLERS, *docs_ui.assets],
         dependencies=_configure_dependencies(system),
         openapi_config=_configure_openapi(),
         plugins=[problems.plugin()],
         cors_config=_configure_cors(),
         middleware=[allow_middleware, etag_middleware],
         request_max_body_size=max_body_bytes,
+        before_request=strict.refuse_unknown,
         debug=debug,
     )
     app.state.write_token = token
     openapi.refine(app)
+    strict.install(app, openapi.document(app))
     # Outermost, around Litestar's whole handler: 404s, 405s and CORS refusals get a request id and an access line.
     app.asgi_handler = request_context(app.asgi_handler)
     return app

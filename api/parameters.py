@@ -21,6 +21,7 @@ from evolve.catalogue import EVENT_TYPE_NAMES
 from evolve.cursors import encode_cursor
 from evolve.errors import InvalidQuery
 from evolve.query import DEFAULT_LIMIT, MAX_LIMIT
+from evolve.series import MAX_POINTS, Step
 from evolve.types import SLUG_PATTERN, Kind, Stage
 
 #: The composition root, injected by name into every handler.
@@ -152,6 +153,17 @@ TextFilter = Annotated[
         examples=_example("frimley"),
     ),
 ]
+CodeFilter = Annotated[
+    str | None,
+    QueryParameter(
+        description="Only the organisation(s) holding this code on `as_of`: an ONS code (E54..., E38...) or an ODS "
+        "code (QYG, 10C), exact and case-insensitive. A code nobody held on that date gives an empty list.",
+        min_length=1,
+        max_length=20,
+        pattern=r"^[A-Za-z0-9]+$",
+        examples=_example("E54000034", "Frimley's ONS code"),
+    ),
+]
 EventType = Literal[EVENT_TYPE_NAMES]  # type: ignore[valid-type]
 TypeFilter = Annotated[
     EventType | None,
@@ -183,6 +195,21 @@ DiffFrom = Annotated[
         "is a 400.",
         examples=_example("2017-01-01", "1 January 2017"),
     ),
+]
+SeriesFrom = Annotated[
+    dt.date,
+    QueryParameter(name="from", description="The first point (`YYYY-MM-DD`).",
+                   examples=_example("2014-01-01", "1 January 2014")),
+]
+SeriesTo = Annotated[
+    dt.date,
+    QueryParameter(description="No point after this date (`YYYY-MM-DD`); before `from` is a 400.",
+                   examples=_example("2022-12-31", "31 December 2022")),
+]
+SeriesStep = Annotated[
+    Step,
+    QueryParameter(description=f"The interval between points; more than {MAX_POINTS} points is a 400.",
+                   examples=_example("year")),
 ]
 DiffTo = Annotated[
     dt.date,

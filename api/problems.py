@@ -31,6 +31,7 @@ from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetail
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from api.bodies import BodyInvalid, HeaderInvalid, UnsupportedMediaType
+from api.strict import UnknownParameter
 from evolve.errors import (
     ConflictError,
     EvolveError,
@@ -85,6 +86,7 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     subject: str | None = None
     expected: int | None = None
     actual: int | None = None
+    accepted: list[str] | None = None
 
 
 def _problem(
@@ -102,6 +104,11 @@ def _problem(
 
 def _from_domain(exc: EvolveError) -> ProblemDetailsException:
     match exc:
+        case UnknownParameter():
+            return _problem(
+                400, "unknown-parameter", "Unknown query parameter", str(exc), parameter=exc.parameter,
+                accepted=exc.accepted,
+            )
         case InvalidQuery():
             return _problem(400, "invalid-parameter", "Invalid query parameter", str(exc), parameter=exc.parameter)
         case BodyInvalid(status=400):
@@ -220,7 +227,8 @@ def plugin() -> ProblemDetailsPlugin:
 
 
 _DESCRIPTIONS = {
-    400: "Bad request: a malformed parameter, header or JSON body (`parameter`/`errors` say which).",
+    400: "Bad request: a malformed or unknown query parameter, header or JSON body (`parameter`/`errors` say which; "
+    "for an unknown parameter `accepted` lists the ones the operation takes).",
     401: "No bearer token, or a malformed `Authorization` header.",
     403: "The bearer token is not the API's write token.",
     404: "No such resource (or the organisation did not exist on `as_of`).",

@@ -7,6 +7,7 @@ import datetime as dt
 import msgspec
 
 from evolve.records import EventRecord
+from evolve.series import Step
 from evolve.state import Appointment, OrganisationState, Status
 from evolve.types import Precision
 
@@ -70,6 +71,17 @@ class Stats(msgspec.Struct, frozen=True, kw_only=True):
     sub_areas_by_stage: dict[str, int]
     by_kind: dict[str, int]
     flags: dict[str, int]
+
+
+class Series(msgspec.Struct, frozen=True, kw_only=True):
+    """The counts of :class:`Stats` on regular dates (`step` apart, from `start` to `end`), all as known
+    at one `known_at`, for charts of how the system evolved."""
+
+    start: dt.date = msgspec.field(name="from")
+    end: dt.date = msgspec.field(name="to")
+    step: Step
+    known_at: dt.datetime
+    items: list[Stats]
 
 
 class EventPage(msgspec.Struct, frozen=True):

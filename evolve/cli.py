@@ -166,7 +166,7 @@ def state(
     with opened(db) as system:
         result = system.queries.state(org, parse_day(as_of, "--as-of"), parse_moment(known_at, "--known-at"))
     if json:
-        out.print(msgspec.json.encode(result).decode(), markup=False, soft_wrap=True)
+        print_json(result)
         return
     table = Table(show_header=False, title=f"{result.name} on {result.as_of.isoformat()}")
     for key, value in _summary(result).items():
@@ -209,16 +209,41 @@ def list_(
     db: DbOption = None,
 ) -> None:
     """List organisations as of a date, with optional filters."""
+    _listing(db, as_of, known_at, json, "organisations", kind=kind, stage=stage, q=q)
+
+
+@app.command()
+def lookup(
+    code: Annotated[str, typer.Argument(help="An ONS code (E54000034, E38000217) or an ODS code (QYG, 10C).")],
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    json: Json = False,
+    db: DbOption = None,
+) -> None:
+    """Which organisation held a code on a date (exact, case-insensitive; none is not an error)."""
+    _listing(db, as_of, known_at, json, f"holding {code}", code=code)
+
+
+def _listing(
+    db: str | None, as_of: str | None, known_at: str | None, json: bool, what: str, **filters: Any
+) -> None:
+    """The states matching `filters` on a date, as JSON or a table (``list`` and ``lookup``)."""
     with opened(db) as system:
         day, moment = parse_day(as_of, "--as-of"), parse_moment(known_at, "--known-at")
-        items = list(system.queries.all_states(day, moment, kind=kind, stage=stage, q=q))
+        items = list(system.queries.all_states(day, moment, **filters))
     if json:
-        out.print(msgspec.json.encode(items).decode(), markup=False, soft_wrap=True)
+        print_json(items)
         return
-    table = Table("id", "name", "kind", "stage", "since", title=f"{len(items)} organisations")
+    table = Table("id", "name", "kind", "stage", "code", "ods code", "since", title=f"{len(items)} {what}")
     for s in items:
-        table.add_row(s.id, s.name, s.kind.value, s.stage.value if s.stage else "-", s.since.isoformat())
+        stage = s.stage.value if s.stage else "-"
+        table.add_row(s.id, s.name, s.kind.value, stage, s.code or "-", s.ods_code or "-", s.since.isoformat())
     out.print(table)
+
+
+def print_json(value: object) -> None:
+    """One JSON document on stdout, never wrapped or marked up."""
+    out.print(msgspec.json.encode(value).decode(), markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -232,7 +257,7 @@ def history(
     with opened(db) as system:
         result = system.queries.history(org, parse_moment(known_at, "--known-at"))
     if json:
-        out.print(msgspec.json.encode(result).decode(), markup=False, soft_wrap=True)
+        print_json(result)
         return
     columns = ("from", "to", "name", "code", "stage", "leader", "members", "flags", "event")
     table = Table(*columns, title=f"history of {org}")
@@ -287,7 +312,7 @@ def diff(
     with opened(db) as system:
         result = system.queries.diff(first, last, org, parse_moment(known_at, "--known-at"))
     if json:
-        out.print(msgspec.json.encode(result).decode(), markup=False, soft_wrap=True)
+        print_json(result)
         return
     table = Table("date", "organisation", "changes", "event", title=f"changes after {first} up to {last}")
     for t in result.items:

@@ -12,8 +12,10 @@ from collections.abc import Iterable, Iterator
 
 import msgspec
 
+from evolve.answers import Stats
 from evolve.records import EventRecord
 from evolve.state import OrganisationState
+from evolve.types import Flag, Kind, Stage
 
 STATE_COLUMNS = (
     "id",
@@ -117,3 +119,22 @@ def csv_lines(columns: tuple[str, ...], rows: Iterable[dict[str, str]]) -> Itera
 
 def json_text(items: Iterable[msgspec.Struct]) -> str:
     return msgspec.json.encode(list(items)).decode()
+
+
+#: A series point as one row: the date, the total, then each count under a dotted name.
+SERIES_COLUMNS = (
+    "as_of",
+    "total",
+    *(f"stage.{s.value}" for s in Stage),
+    *(f"sub_area_stage.{s.value}" for s in Stage),
+    *(f"kind.{k.value}" for k in Kind),
+    *(f"flag.{f.value}" for f in Flag),
+)
+
+
+def series_row(point: Stats) -> dict[str, str]:
+    row = {"as_of": point.as_of.isoformat(), "total": str(point.total)}
+    for prefix, counts in (("stage", point.by_stage), ("sub_area_stage", point.sub_areas_by_stage),
+                           ("kind", point.by_kind), ("flag", point.flags)):
+        row.update({f"{prefix}.{name}": str(n) for name, n in counts.items()})
+    return row

@@ -7,6 +7,7 @@ lookup per question; nothing replays the log. Defaults (docs/design.md, "Time"):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -25,12 +26,14 @@ from evolve.answers import (
     OrganisationPage,
     Policy,
     PolicyPage,
+    Series,
     Stats,
 )
 from evolve.cursors import decode_cursor, encode_cursor
 from evolve.diff import Diff, merge_sorted, transitions
 from evolve.errors import InvalidQuery, NotFound
 from evolve.records import EventRecord, micros
+from evolve.series import Step, points
 from evolve.state import OrganisationState, Status
 from evolve.types import END_OF_TIME, Flag, Kind, Stage
 from evolve.views.interface import PolicyVersion, Relation, Span, TimelineReader
@@ -104,6 +107,7 @@ class Queries:
         kind: Kind | None = None,
         stage: Stage | None = None,
         q: str | None = None,
+        code: str | None = None,
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> OrganisationPage:
@@ -116,6 +120,7 @@ class Queries:
                 kind=kind.value if kind else None,
                 stage=stage.value if stage else None,
                 text=_text(q, "q"),
+                code=_text(code, "code"),
                 after=str(after) if after is not None else None,
                 limit=_check_limit(limit) + 1,
             )
@@ -132,6 +137,7 @@ class Queries:
         kind: Kind | None = None,
         stage: Stage | None = None,
         q: str | None = None,
+        code: str | None = None,
     ) -> Iterator[OrganisationState]:
         """Every organisation (matching the filters of `organisations`), unpaginated."""
         with self._reader() as read:
@@ -142,6 +148,7 @@ class Queries:
                 kind=kind.value if kind else None,
                 stage=stage.value if stage else None,
                 text=_text(q, "q"),
+                code=_text(code, "code"),
             )
             held = _by_related(read.relations_on(day, at_us))
         return (_answer(s, day, known, held.get(s.id, [])) for s in found)
@@ -180,21 +187,21 @@ class Queries:
         with self._reader() as read:
             day, known, at_us = self._coordinates(read, as_of, known_at)
             found = read.states(day, at_us)
-        top = [s for s in found if s.parent is None]
-        systems = [s for s in found if s.kind is Kind.HEALTH_SYSTEM and s.stage is not None]
-        by_stage = Counter(s.stage.value for s in systems if s.parent is None and s.stage is not None)
-        sub_areas = Counter(s.stage.value for s in systems if s.parent is not None and s.stage is not None)
-        by_kind = Counter(s.kind.value for s in top)
-        flags = Counter(f.flag.value for s in found for f in s.flags)
-        return Stats(
-            as_of=day,
-            known_at=known,
-            total=len(top),
-            by_stage={stage.value: by_stage.get(stage.value, 0) for stage in Stage},
-            sub_areas_by_stage={stage.value: sub_areas.get(stage.value, 0) for stage in Stage},
-            by_kind={kind.value: by_kind.get(kind.value, 0) for kind in Kind},
-            flags={flag.value: flags.get(flag.value, 0) for flag in Flag},
-        )
+        return _counts(found, day, known)
+
+    def series(
+        self, start: dt.date, end: dt.date, step: Step, known_at: dt.datetime | None = None
+    ) -> Series:
+        """The counts of :meth:`stats` on every `step` from `start` to `end`, all as known at `known_at`."""
+        days = points(start, end, step)
+        with self._reader() as read:
+            _, known, at_us = self._coordinates(read, start, known_at)
+            timelines = read.timelines(at_us, days[0], days[-1]) if days else {}
+        # One read of every timeline over the window, then each day's states by bisection: a point
+        # costs a pass over the organisations, not a query and a decode of every state.
+        starts = {org: [span.valid_from for span in spans] for org, spans in timelines.items()}
+        items = [_counts(list(_states_on(timelines, starts, day)), day, known) for day in days]
+        return Series(start=start, end=end, step=step, known_at=known, items=items)
 
     def events(
         self,
@@ -280,6 +287,35 @@ class Queries:
         if found is None:
             raise NotFound(f"no policy {policy_id!r} published by {day.isoformat()} (as known at {known.isoformat()})")
         return _policy(found)
+
+
+def _states_on(
+    timelines: dict[str, list[Span]], starts: dict[str, list[dt.date]], day: dt.date
+) -> Iterator[Status]:
+    """The state of every organisation on `day`, from its intervals (sorted by `valid_from`)."""
+    for org, spans in timelines.items():
+        index = bisect.bisect_right(starts[org], day) - 1
+        if index >= 0 and day < spans[index].valid_to:
+            yield spans[index].state
+
+
+def _counts(found: list[Status], day: dt.date, known: dt.datetime) -> Stats:
+    """What :meth:`Queries.stats` says of the states `found` on `day`."""
+    top = [s for s in found if s.parent is None]
+    systems = [s for s in found if s.kind is Kind.HEALTH_SYSTEM and s.stage is not None]
+    by_stage = Counter(s.stage.value for s in systems if s.parent is None and s.stage is not None)
+    sub_areas = Counter(s.stage.value for s in systems if s.parent is not None and s.stage is not None)
+    by_kind = Counter(s.kind.value for s in top)
+    flags = Counter(f.flag.value for s in found for f in s.flags)
+    return Stats(
+        as_of=day,
+        known_at=known,
+        total=len(top),
+        by_stage={stage.value: by_stage.get(stage.value, 0) for stage in Stage},
+        sub_areas_by_stage={stage.value: sub_areas.get(stage.value, 0) for stage in Stage},
+        by_kind={kind.value: by_kind.get(kind.value, 0) for kind in Kind},
+        flags={flag.value: flags.get(flag.value, 0) for flag in Flag},
+    )
 
 
 def _open(day: dt.date) -> dt.date | None:

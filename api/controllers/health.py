@@ -13,7 +13,8 @@ class HealthController(Controller):
     path = "/health"
     tags = ["Health"]
 
-    @get(operation_id="GetHealth", summary="Service health", sync_to_thread=True, responses=problems.responses(503))
+    @get(operation_id="GetHealth", summary="Service health", sync_to_thread=True,
+         responses=problems.responses(400, 503))
     def health(self, system: System) -> Health:
         """`status` is `ok` when the database answers; `position` is the log head (0 for an empty log).
 

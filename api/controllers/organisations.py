@@ -11,6 +11,7 @@ from litestar.datastructures import ResponseHeader
 from api import csv_responses, problems
 from api.parameters import (
     AsOf,
+    CodeFilter,
     KindFilter,
     KnownAt,
     Limit,
@@ -40,11 +41,14 @@ def _organisations_csv(
     kind: Kind | None,
     stage: Stage | None,
     q: str | None,
+    code: str | None,
     cursor: str | None,
 ) -> Response[Any]:
     def fetch(known: dt.datetime | None, after: str | None) -> OrganisationPage:
         page_rows = csv_responses.PAGE_ROWS
-        return system.queries.organisations(as_of, known, kind=kind, stage=stage, q=q, limit=page_rows, cursor=after)
+        return system.queries.organisations(
+            as_of, known, kind=kind, stage=stage, q=q, code=code, limit=page_rows, cursor=after
+        )
 
     return csv_responses.organisations_csv(csv_responses.organisation_rows(fetch, moment(known_at), cursor))
 
@@ -70,13 +74,14 @@ class OrganisationController(Controller):
         kind: KindFilter = None,
         stage: StageFilter = None,
         q: TextFilter = None,
+        code: CodeFilter = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: OrganisationCursor = None,
     ) -> Response[OrganisationPage]:
         if csv_responses.wants_csv(request):
-            return _organisations_csv(system, as_of, known_at, kind, stage, q, cursor)
+            return _organisations_csv(system, as_of, known_at, kind, stage, q, code, cursor)
         page = system.queries.organisations(
-            as_of, moment(known_at), kind=kind, stage=stage, q=q, limit=limit, cursor=cursor
+            as_of, moment(known_at), kind=kind, stage=stage, q=q, code=code, limit=limit, cursor=cursor
         )
         return Response(page, headers={"Vary": "Accept"})
 
@@ -157,7 +162,8 @@ class OrganisationCsvController(Controller):
         kind: KindFilter = None,
         stage: StageFilter = None,
         q: TextFilter = None,
+        code: CodeFilter = None,
     ) -> Response[Any]:
         """`GET /organisations` with `Accept: text/csv`: every matching organisation on `as_of` (as known at
         `known_at`), ordered by id, streamed with a header row; no pagination."""
-        return _organisations_csv(system, as_of, known_at, kind, stage, q, None)
+        return _organisations_csv(system, as_of, known_at, kind, stage, q, code, None)

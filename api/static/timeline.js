@@ -15,6 +15,7 @@
   const last = slider.dataset.last;
   const names = new Map();
   let events = [];
+  let corrections = new Map();
   let request = 0;
   let pending = null;
 
@@ -71,19 +72,89 @@
 
   function renderSystems(systems) {
     const list = $("systems");
+    for (const s of systems) names.set(s.id, s.name);
     list.replaceChildren(
       ...systems.map((s) => {
-        names.set(s.id, s.name);
         const stage = s.stage || "none";
+        const facts = [s.code, s.region ? slugName(s.region) : null, `${s.members.length} members`].filter(Boolean);
         return el(
           "li",
-          { className: `system stage-${stage}`, dataset: { id: s.id, stage }, title: s.stage_term || "" },
+          {
+            className: `system stage-${stage}` + (s.parent ? " sub-area" : ""),
+            dataset: { id: s.id, stage, code: s.code || "", region: s.region || "", members: String(s.members.length) },
+            title: [s.stage_term || "", s.members.map(slugName).join(", ")].filter(Boolean).join(": "),
+          },
           el("span", { className: "system-name" }, s.name),
           el("span", { className: "system-stage" }, shortLabels[stage] || "no stage"),
+          s.parent ? el("span", { className: "system-parent" }, `part of ${slugName(s.parent)}`) : null,
+          el("span", { className: "system-facts" }, facts.join(" · ")),
         );
       }),
     );
   }
+
+  // The stacked area chart of top-level systems by stage (GET /stats/series), with policies on the axis.
+  const SVG = "http://www.w3.org/2000/svg";
+  const W = 1000, H = 260, AXIS = 22;
+  let series = [];
+
+  function svg(tag, attrs) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+    return node;
+  }
+
+  function xOf(day) {
+    const span = Date.parse(last) - Date.parse(first);
+    return ((Date.parse(day) - Date.parse(first)) / span) * W;
+  }
+
+  function renderChart(policies) {
+    const chart = $("chart");
+    const top = Math.max(1, ...series.map((p) => STAGES.reduce((n, s) => n + (p.by_stage[s] || 0), 0)));
+    const yOf = (n) => (H - AXIS) - (n / top) * (H - AXIS - 6);
+    const layers = [];
+    const base = series.map(() => 0);
+    for (const stage of STAGES) {
+      const upper = series.map((p, i) => base[i] + (p.by_stage[stage] || 0));
+      const forward = series.map((p, i) => `${xOf(p.as_of).toFixed(1)},${yOf(upper[i]).toFixed(1)}`);
+      const back = series.map((p, i) => `${xOf(p.as_of).toFixed(1)},${yOf(base[i]).toFixed(1)}`).reverse();
+      layers.push(svg("polygon", { points: [...forward, ...back].join(" "), class: `area stage-${stage}`,
+                                   "data-stage": stage }));
+      upper.forEach((n, i) => (base[i] = n));
+    }
+    const axis = [svg("line", { x1: 0, x2: W, y1: H - AXIS, y2: H - AXIS, class: "axis" })];
+    for (let year = Number(first.slice(0, 4)); year <= Number(last.slice(0, 4)); year++) {
+      const x = xOf(`${year}-01-01`);
+      axis.push(svg("line", { x1: x, x2: x, y1: H - AXIS, y2: H - AXIS + 5, class: "axis" }));
+      const text = svg("text", { x: x + 3, y: H - 4, class: "year" });
+      text.textContent = String(year);
+      axis.push(text);
+    }
+    const marks = policies.map((p) => {
+      const mark = svg("line", { x1: xOf(p.published), x2: xOf(p.published), y1: 0, y2: H - AXIS,
+                                 class: "policy-mark", "data-published": p.published });
+      const tip = svg("title", {});
+      tip.textContent = `${p.published}: ${p.title}`;
+      mark.append(tip);
+      return mark;
+    });
+    const cursor = svg("line", { id: "chart-cursor", x1: 0, x2: 0, y1: 0, y2: H - AXIS, class: "cursor" });
+    chart.replaceChildren(...layers, ...axis, ...marks, cursor);
+    chart.dataset.points = String(series.length);
+    moveCursor(picker.value);
+  }
+
+  function moveCursor(day) {
+    const cursor = $("chart-cursor");
+    if (cursor) for (const key of ["x1", "x2"]) cursor.setAttribute(key, xOf(day).toFixed(1));
+  }
+
+  $("chart").addEventListener("click", (event) => {
+    const box = event.currentTarget.getBoundingClientRect();
+    const share = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
+    choose(toDay(Math.round(share * toIndex(last))), { now: true });
+  });
 
   function renderTimeline(day) {
     let latest = null;
@@ -114,6 +185,7 @@
       renderSystems(systems);
       renderCounts(day, stats.by_stage);
       renderTimeline(day);
+      moveCursor(day);
       $("status").textContent = "";
     } catch (error) {
       if (mine === request) $("status").textContent = `Could not load ${day}: ${error.message}`;
@@ -182,15 +254,23 @@
         );
         const more = sources.length > 4 ? el("span", {}, `+${sources.length - 4} more sources`) : null;
         const jump = el("button", { type: "button", className: "event-date", title: `Show ${effective}` }, effective);
+        const fixes = group.map((r) => corrections.get(r.id)).filter(Boolean);
+        const corrected = fixes.length
+          ? el("span", { className: "event-corrected" },
+               ...fixes.map((c) => el("a", { href: `/events/${c.id}` },
+                                      c.event.retract ? `retracted on ${c.recorded_at.slice(0, 10)}`
+                                                      : `corrected on ${c.recorded_at.slice(0, 10)}`)))
+          : null;
         jump.addEventListener("click", () => choose(effective, { now: true }));
         return el(
           "li",
-          { className: "event", dataset: { effective, type: group[0].event.type } },
+          { className: "event" + (fixes.length ? " corrected" : ""), dataset: { effective, type: group[0].event.type } },
           jump,
           " ",
           el("span", { className: "event-type" }, typeLabel(group[0].event.type) + (group.length > 1 ? ` (${group.length})` : "")),
           subjects.length ? el("span", { className: "event-subjects" }, shown) : null,
           el("span", { className: "event-sources" }, "Sources: ", ...links, more),
+          corrected,
         );
       }),
     );
@@ -219,9 +299,14 @@
         getAll(`/organisations?as_of=${last}`),
       ]);
       for (const o of everyone) if (!names.has(o.id)) names.set(o.id, o.name);
+      corrections = new Map(
+        records.filter((r) => r.event.type === "EventCorrected").map((r) => [r.event.corrects, r]),
+      );
       events = records.filter((r) => r.event.type !== "EventCorrected");
       renderEvents();
       renderPolicies(policies);
+      series = (await getJSON(`/stats/series?from=${first}&to=${last}&step=month`)).items;
+      renderChart(policies);
       renderTimeline(picker.value);
     } catch (error) {
       $("events").replaceChildren(el("li", {}, `Could not load the events: ${error.message}`));

@@ -209,10 +209,12 @@ class TimelineReader(Protocol):
         kind: str | None = None,
         stage: str | None = None,
         text: str | None = None,
+        code: str | None = None,
         after: str | None = None,
         limit: int | None = None,
     ) -> list[Status]:
-        """Every organisation on `day`, filtered, ordered by id, after `after`, at most `limit`."""
+        """Every organisation on `day`, filtered (`code`: holds that ONS or ODS code, any case), ordered by
+        id, after `after`, at most `limit`."""
 
     def history(self, org: str, recorded_us: int) -> list[Span]:
         """`org`'s intervals of valid time as known at `recorded_us`, in order."""

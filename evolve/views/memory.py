@@ -243,6 +243,7 @@ class MemoryReader(TimelineReader):
         kind: str | None = None,
         stage: str | None = None,
         text: str | None = None,
+        code: str | None = None,
         after: str | None = None,
         limit: int | None = None,
     ) -> list[Status]:
@@ -254,6 +255,8 @@ class MemoryReader(TimelineReader):
             if (kind is not None and state.kind.value != kind) or (stage is not None and state.stage != stage):
                 continue
             if text and text.lower() not in state.name.lower() and text.lower() not in org:
+                continue
+            if code and code.upper() not in {c.upper() for c in (state.code, state.ods_code) if c}:
                 continue
             found.append(state)
         return found if limit is None else found[:limit]

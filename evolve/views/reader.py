@@ -18,6 +18,14 @@ _record = msgspec.json.Decoder(EventRecord).decode
 _policy = msgspec.json.Decoder(PolicyPublished).decode
 
 
+#: The interval row names the code (ONS or ODS, upper-cased) in its relation rows.
+_HOLDS_CODE = (
+    "EXISTS (SELECT 1 FROM timeline_relations r WHERE r.org = timeline_intervals.org "
+    "AND r.valid_from = timeline_intervals.valid_from AND r.recorded_from_us = timeline_intervals.recorded_from_us "
+    "AND r.relation IN ('code', 'ods_code') AND r.related = ?)"
+)
+
+
 class SqlReader(TimelineReader):
     """Read-only queries over the interval tables (the read side of CQRS)."""
 
@@ -48,6 +56,7 @@ class SqlReader(TimelineReader):
         kind: str | None = None,
         stage: str | None = None,
         text: str | None = None,
+        code: str | None = None,
         after: str | None = None,
         limit: int | None = None,
     ) -> list[Status]:
@@ -66,6 +75,9 @@ class SqlReader(TimelineReader):
             pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             clauses.append("(LOWER(name) LIKE ? ESCAPE '\\' OR org LIKE ? ESCAPE '\\')")
             params += [pattern, pattern]
+        if code:
+            clauses.append(_HOLDS_CODE)
+            params.append(code.upper())
         # Clauses are fixed text chosen above; every value is a bound parameter.
         statement = f"SELECT status, data {JOINED} WHERE " + " AND ".join(clauses) + " ORDER BY org"
         if limit is not None:
@@ -128,7 +140,8 @@ class SqlReader(TimelineReader):
         iso = day.isoformat()
         found = self.rows(
             "SELECT org, related, relation, valid_from, valid_to FROM timeline_relations "
-            "WHERE valid_from<=? AND valid_to>? AND recorded_from_us<=? AND recorded_to_us>?",
+            "WHERE valid_from<=? AND valid_to>? AND recorded_from_us<=? AND recorded_to_us>? "
+            "AND relation IN ('member', 'parent', 'region')",
             (iso, iso, recorded_us, recorded_us),
         )
         return [Relation(str(o), str(r), str(k), day_of(a), day_of(b)) for o, r, k, a, b in found]

@@ -248,6 +248,8 @@ class SqlWriter(TimelineWriter):
             self.pending.lists[data.lists] = data.lists_data
         named = [("member", m) for m in status.members]
         named += [(relation, org) for relation, org in (("parent", status.parent), ("region", status.region)) if org]
+        named += [(relation, code.upper()) for relation, code in (("code", status.code), ("ods_code", status.ods_code))
+                  if code]
         if named:
             self.pending.relations[(org, valid_from, recorded_us)] = named
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import shutil
 import subprocess
 import sys
@@ -125,3 +126,99 @@ def test_redocly_lint_finds_no_errors() -> None:
         capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr  # redocly exits non-zero on any error
+
+
+TYPESCRIPT_CLIENT = """
+import createClient from "openapi-fetch";
+import type { paths } from "./evolve.js";
+
+const [base, token] = process.argv.slice(2);
+const api = createClient<paths>({ baseUrl: base });
+
+// A state as of a date.
+const frimley = await api.GET("/organisations/{org_id}", {
+  params: { path: { org_id: "frimley-health-and-care" }, query: { as_of: "2018-06-01" } },
+});
+if (!frimley.data) throw new Error("no state");
+const stage: string | null | undefined = frimley.data.stage;
+
+// A list, page after page with the cursor.
+async function listPage(cursor: string | undefined) {
+  const page = await api.GET("/organisations", {
+    params: { query: { as_of: "2016-06-01", kind: "health_system", limit: 10, cursor } },
+  });
+  // The operation also offers text/csv, so the typed body is the JSON page or a string.
+  if (!page.data || typeof page.data === "string") throw new Error("no JSON page");
+  return page.data;
+}
+let cursor: string | undefined = undefined;
+let footprints = 0;
+let pages = 0;
+do {
+  const data = await listPage(cursor);
+  footprints += data.items.length;
+  pages += 1;
+  cursor = data.next_cursor ?? undefined;
+} while (cursor);
+
+// A write with the token.
+const appended = await api.POST("/events", {
+  headers: { Authorization: `Bearer ${token}` },
+  body: {
+    type: "LeaderAppointed",
+    effective: "2019-05-01",
+    precision: "day",
+    organisation: "frimley-health-and-care",
+    leader: "TypeScript Client",
+    sources: [{ title: "test", url: "https://example.org/" }],
+  },
+});
+if (!appended.data || !("position" in appended.data)) {
+  throw new Error("append refused: " + JSON.stringify(appended.error));
+}
+
+// A problem response, typed.
+const missing = await api.GET("/organisations/{org_id}", { params: { path: { org_id: "no-such-organisation" } } });
+const problem = missing.error;
+
+console.log(JSON.stringify({
+  stage, footprints, pages, position: appended.data.position, status: missing.response.status,
+  problem_type: problem?.type, problem_status: problem?.status,
+}));
+"""
+
+
+@needs_npx
+def test_a_typescript_client_compiles_strict_and_talks_to_a_live_server(tmp_path: Path, live: LiveServer) -> None:
+    """openapi-typescript types + openapi-fetch, compiled by tsc --strict, run by node against `evolve serve`."""
+    npm = Path(str(NPX)).with_name("npm")
+    (tmp_path / "package.json").write_text('{"name": "evolve-ts-client-test", "private": true, "type": "module"}')
+    install = subprocess.run(
+        [str(npm), "install", "--no-audit", "--no-fund", "typescript@5", "openapi-typescript@7", "openapi-fetch@0.17",
+         "@types/node@20"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    bin_ = tmp_path / "node_modules" / ".bin"
+    types = subprocess.run([str(bin_ / "openapi-typescript"), str(OPENAPI), "--output", "evolve.d.ts"],
+                           capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
+    assert types.returncode == 0, types.stdout + types.stderr
+    (tmp_path / "client.ts").write_text(TYPESCRIPT_CLIENT)
+    (tmp_path / "tsconfig.json").write_text(
+        '{"compilerOptions": {"strict": true, "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext",'
+        ' "lib": ["ES2022", "DOM"], "types": ["node"], "skipLibCheck": false, "outDir": "out"},'
+        ' "files": ["client.ts", "evolve.d.ts"]}'
+    )
+    compiled = subprocess.run([str(bin_ / "tsc"), "-p", "."], capture_output=True, text=True, timeout=300,
+                              check=False, cwd=tmp_path)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    node = Path(str(NPX)).with_name("node")
+    ran = subprocess.run([str(node), "out/client.js", live.url, TOKEN], capture_output=True, text=True, timeout=120,
+                         check=False, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    result = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert result["stage"] == "ics"
+    assert result["footprints"] == 44 and result["pages"] == 5
+    assert result["position"] > 0
+    assert (result["status"], result["problem_status"]) == (404, 404)
+    assert result["problem_type"].startswith("urn:evolve:problem:")

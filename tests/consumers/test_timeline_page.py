@@ -59,7 +59,8 @@ def shown_counts(page: Any) -> dict[str, int]:
 
 
 def tiles(page: Any) -> dict[str, int]:
-    return {stage: page.locator(f'#systems .system[data-stage="{stage}"]').count() for stage in STAGES}
+    """Top-level system tiles by stage (sub-areas are drawn too, marked, but /stats counts them apart)."""
+    return {stage: page.locator(f'#systems .system:not(.sub-area)[data-stage="{stage}"]').count() for stage in STAGES}
 
 
 def stats(server: LiveServer, day: str) -> dict[str, int]:
@@ -128,7 +129,59 @@ def test_the_slider_and_the_event_links_change_the_date(page: Any, live: LiveSer
     assert not page.errors, page.errors
 
 
+def test_the_chart_draws_the_series_and_sets_the_date(page: Any, live: LiveServer, artifacts: Path) -> None:
+    page.goto(live.url + "/timeline?date=2016-06-01")
+    page.wait_for_selector("#chart[data-points]")
+    series = httpx.get(f"{live.url}/stats/series",
+                       params={"from": "2014-01-01", "to": "2022-12-31", "step": "month"}).json()["items"]
+    assert page.get_attribute("#chart", "data-points") == str(len(series)) == "108"
+    assert page.locator("#chart polygon.area").count() == len(STAGES)
+    policies = httpx.get(f"{live.url}/policies", params={"limit": 500}).json()["items"]
+    assert page.locator("#chart .policy-mark").count() == len(policies) > 0
+    # A system tile shows its code and region and member count on the date; a sub-area says whose part it is.
+    frimley = page.locator('#systems .system[data-id="frimley-health-and-care"]')
+    assert frimley.get_attribute("data-code") == "E54000034"
+    assert int(frimley.get_attribute("data-members")) > 0
+    # Clicking near the right end of the chart chooses a date near the end of 2022.
+    box = page.locator("#chart").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.995, box["y"] + box["height"] / 2)
+    page.wait_for_function("document.querySelector('#day-picker').value >= '2022-10-01'")
+    day = page.input_value("#day-picker")
+    page.wait_for_selector(f'#stage-counts[data-as-of="{day}"]:not([aria-busy])')
+    assert shown_counts(page) == stats(live, day)
+    choose_date(page, "2017-07-01")
+    assert page.locator("#systems .system.sub-area").count() == 3
+    assert "part of" in page.locator("#systems .system.sub-area").first.inner_text()
+    page.screenshot(path=str(artifacts / "timeline-chart-2017-07-01.png"))
+    assert not page.errors, page.errors
+
+
 def test_a_date_outside_the_range_is_a_problem(live: LiveServer) -> None:
     response = httpx.get(f"{live.url}/timeline", params={"date": "2030-01-01"})
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("path", "title"), [("/schema", ".swagger-ui .info .title"),
+                                             ("/schema/swagger", ".swagger-ui .info .title")])
+def test_the_docs_render_with_no_network_but_the_server(
+    browser: Any, live: LiveServer, artifacts: Path, path: str, title: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    elsewhere: list[str] = []
+
+    def only_the_server(route: Any) -> None:
+        if route.request.url.startswith(live.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_server)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(live.url + path)
+    page.wait_for_selector(f"{title}:has-text('evolve')")
+    page.screenshot(path=str(artifacts / f"docs-{path.rsplit('/', 1)[-1]}.png"))
+    context.close()
+    assert elsewhere == []

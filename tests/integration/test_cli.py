@@ -100,3 +100,11 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     for command in ["import", "validate", "state", "list", "history", "rebuild", "serve", "openapi"]:
         code, out, _ = run(capsys, command, "--help")
         assert code == 0 and "Usage:" in out
+
+
+def test_lookup_by_code(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    run(capsys, "import", str(EVENTS), "--db", db)
+    code, out, _ = run(capsys, "lookup", "e54000034", "--as-of", "2017-07-01", "--json", "--db", db)
+    assert code == 0 and [s["id"] for s in json.loads(out)] == ["frimley-health-and-care"]
+    code, out, _ = run(capsys, "lookup", "14L", "--as-of", "2016-01-01", "--db", db)
+    assert code == 0 and "0 holding 14L" in out
