@@ -171,7 +171,10 @@ class Evolve:
         state rules); nothing is written if any file is bad, and the error names the file.
         `read` is told (files read, files in all) while reading.
         """
-        loaded = files.load(path, progress=read)
+        return self.import_loaded(files.load(path, progress=read))
+
+    def import_loaded(self, loaded: Sequence[files.EventFile]) -> Imported:
+        """Append the event files already read (see :meth:`import_files`)."""
         new = [f for f in loaded if self.store.version(str(f.id)) == 0]
         if new:
             try:

@@ -361,13 +361,15 @@ def next_expiry(state: Status | None) -> dt.date | None:
 
 
 def expire(state: Status, day: dt.date) -> Status:
-    """`state` on `day`, once the flags that ended before it are gone (the cause is the event
-    that set the flag's period)."""
+    """`state` on `day`, once the flags that ended before it are gone. The cause is the event that
+    set the flag's period, unless an event already changed the state that day: that event stays the
+    cause, so a change it made (a new region on 1 April) is not credited to last year's flag."""
     gone = [f for f in state.flags if f.until is not None and f.until < day]
     if not gone:
         return state
     kept = [f for f in state.flags if f not in gone]
-    return replace(state, flags=kept, since=day, last_event_id=max(gone, key=lambda f: f.until or day).event_id)
+    cause = state.last_event_id if state.since == day else max(gone, key=lambda f: f.until or day).event_id
+    return replace(state, flags=kept, since=day, last_event_id=cause)
 
 
 def relations(state: Status | None) -> set[str]:

@@ -46,6 +46,7 @@ from evolve.catalogue import (
     Source,
     SystemsRenamed,
 )
+from evolve.coverage import CoverageRow, coverage
 from evolve.files import EventFile, in_log_order, load
 from evolve.state import PopulationFigure
 from evolve.types import Precision, financial_year_end
@@ -143,17 +144,62 @@ class _Timeline:
             return "\n".join(lines) + "\n"
         first, last = self.files[0].event.effective.year, self.files[-1].event.effective.year
         lines.append(f"{len(self.files)} events, {first}\N{EN DASH}{last}.")
+        lines += ["", *coverage_table(coverage(self.files))]
         year: int | None = None
-        for f in self.files:
-            event = f.event
+        for group in _groups(self.files):
+            event = group[0].event
             if event.effective.year != year:
                 year = event.effective.year
                 lines += ["", f"## {year}", ""]
             when = labels.format_date(event.effective, event.precision)
-            what = self.describe(event)
-            sources = "; ".join(dict.fromkeys(format_source(s) for s in event.sources))
+            what = " ".join(self.describe(f.event) for f in group)
+            if len(group) > 1:
+                what = f"{len(group)} rows of `{_table(group[0])}`: {what}"
+            sources = "; ".join(dict.fromkeys(format_source(s) for f in group for s in f.event.sources))
             lines.append(f"- **{when}**: {what} Sources: {sources}.")
         return "\n".join(lines) + "\n"
+
+
+def _table(f: EventFile) -> str | None:
+    """The table a row came from (``trusts.csv``), or None for a YAML event file."""
+    return f.name.split("#", 1)[0] if "#" in f.name else None
+
+
+def _groups(files: Sequence[EventFile]) -> list[list[EventFile]]:
+    """Consecutive rows of one table with the same type, date and precision, as one bullet (the 22
+    trusts ODS opened on 1 April 1991); every YAML event file is a bullet of its own."""
+    out: list[list[EventFile]] = []
+    for f in files:
+        last = out[-1][0] if out else None
+        same = last is not None and _table(f) is not None and (
+            (_table(f), f.event.type, f.event.effective, f.event.precision)
+            == (_table(last), last.event.type, last.event.effective, last.event.precision)
+        )
+        if same:
+            out[-1].append(f)
+        else:
+            out.append([f])
+    return out
+
+
+def coverage_table(rows: Sequence[CoverageRow]) -> list[str]:
+    """The coverage section: what the history holds on a few dates (see :mod:`evolve.coverage`)."""
+    lines = [
+        "## Coverage",
+        "",
+        "How many health systems (top-level systems and sub-areas) have each kind of fact on these dates, "
+        "and the CCGs the log holds against the count published for that year.",
+        "",
+        "| date | systems | code | region | population | leader | members | CCGs | CCGs published |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        published = f"{r.published.number} ({format_source(r.published.source)})"
+        lines.append(
+            f"| {labels.format_date(r.day, Precision.DAY)} | {r.systems} | {r.code} | {r.region} | "
+            f"{r.population} | {r.leader} | {r.members} | {r.ccgs} | {published} |"
+        )
+    return lines
 
 
 def _policy(t: _Timeline, e: PolicyPublished) -> str:
@@ -323,7 +369,7 @@ DESCRIBERS: dict[type[BaseEvent], Callable[[_Timeline, Any], str]] = {
 
 
 def _a(noun: str) -> str:
-    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+    return f"an {noun}" if noun[0] in "aeiou" or noun.startswith(("NHS", "ICS", "STP")) else f"a {noun}"
 
 
 def render(files: Sequence[EventFile]) -> str:

@@ -20,7 +20,7 @@ from tests.conftest import Databases
 from tests.factories import event, footprint
 
 WRITERS = 8
-APPENDS = int(os.environ.get("EVOLVE_TEST_APPENDS", "500"))
+APPENDS = int(os.environ.get("EVOLVE_TEST_APPENDS", "150"))  # 8 x 150 racing appends; raise for a deeper run
 SUBJECTS = ["a", "b", "c", "d"]
 
 
