@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live_server import LiveServer
+from tests.live_server import TOKEN, LiveServer
 
 CHROMIUM = os.environ.get("EVOLVE_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -185,3 +185,25 @@ def test_the_docs_render_with_no_network_but_the_server(
     page.screenshot(path=str(artifacts / f"docs-{path.rsplit('/', 1)[-1]}.png"))
     context.close()
     assert elsewhere == []
+
+
+def test_a_corrected_event_shows_what_corrected_it(page: Any, live: LiveServer) -> None:
+    """Runs last in the module: it appends a correction to the live server's private copy of the log."""
+    listed = httpx.get(f"{live.url}/events", params={"type": "LeaderAppointed", "subject": "frimley-health-and-care"})
+    original = listed.json()["items"][0]
+    replacement = {**original["event"], "leader": original["event"]["leader"] + " (corrected)"}
+    correction = {
+        "type": "EventCorrected", "effective": original["event"]["effective"], "precision": "day",
+        "corrects": original["id"], "replacement": replacement,
+        "sources": [{"title": "A later statement", "url": "https://www.england.nhs.uk/"}],
+    }
+    posted = httpx.post(f"{live.url}/events", json=correction, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert posted.status_code == 201, posted.text
+    page.goto(live.url + "/timeline?date=2016-06-01")
+    marked = page.locator("#events .event.corrected")
+    marked.first.wait_for()
+    assert marked.count() == 1
+    link = marked.locator(".event-corrected a")
+    assert "corrected on" in link.inner_text()
+    assert link.get_attribute("href") == f"/events/{posted.json()['id']}"
+    assert not page.errors, page.errors
