@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from typing import Any
 
 import msgspec
@@ -39,11 +41,40 @@ from evolve.errors import (
     InvalidEvent,
     InvalidQuery,
     NotFound,
+    StoreFull,
     StoreUnavailable,
     UnknownSubject,
 )
+from evolve.outage import classify as outage_of
 
 MEDIA_TYPE = "application/problem+json"
+#: Seconds a client should wait before retrying while the store is unavailable.
+RETRY_AFTER = "1"
+
+
+class Outages:
+    """One warning per outage, not a traceback per request: the first failure after a quiet spell
+    of :data:`QUIET_S` seconds is logged; the rest are counted into the next warning."""
+
+    QUIET_S = 30.0
+
+    def __init__(self) -> None:
+        self._last = -self.QUIET_S
+        self._missed = 0
+        self._lock = threading.Lock()
+
+    def seen(self, reason: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last < self.QUIET_S:
+                self._missed += 1
+                self._last = now
+                return
+            missed, self._missed, self._last = self._missed, 0, now
+        log.warning("store unavailable: %s%s", reason, f" ({missed} more requests refused before)" if missed else "")
+
+
+OUTAGES = Outages()
 TYPE_BASE = "urn:evolve:problem:"
 log = logging.getLogger("evolve.api")
 
@@ -143,10 +174,12 @@ def _from_domain(exc: EvolveError) -> ProblemDetailsException:
         case HeaderInvalid():
             return _problem(400, "invalid-header", "Invalid header", str(exc), parameter=exc.header)
         case StoreUnavailable():
-            log.error("store unavailable: %s", exc)
-            return _problem(
-                503, "store-unavailable", "Store unavailable", "the database cannot be reached; retry later"
-            )
+            OUTAGES.seen(str(exc))
+            detail = f"{exc.public or 'the database cannot be reached'}; retry later"
+            return _problem(503, "store-unavailable", "Store unavailable", detail, {"Retry-After": RETRY_AFTER})
+        case StoreFull():
+            OUTAGES.seen(str(exc))
+            return _problem(507, "store-full", "Store full", "no room for the write; nothing was written")
     return _problem(400, "bad-request", "Bad request", str(exc))
 
 
@@ -205,6 +238,9 @@ def to_problem(exc: Exception) -> ProblemDetailsException:
         return exc
     if isinstance(exc, EvolveError):
         return _from_domain(exc)
+    outage = outage_of(exc)  # a database error that means "not there now" (or "full"), not a bug
+    if outage is not None:
+        return _from_domain(outage)
     if isinstance(exc, HTTPException):
         return _from_http(exc)
     if isinstance(exc, RecursionError) and "deserializing" in str(exc):
@@ -238,7 +274,9 @@ _DESCRIPTIONS = {
     413: "The request body is larger than the limit.",
     415: "The request body is not `application/json`.",
     422: "The body is JSON but not a valid event or batch (`pointer` locates the fault, e.g. `/2/scope`).",
-    503: "The database cannot be reached.",
+    503: "The database cannot be reached (stopped, restarting, or locked past the busy timeout): retry after "
+    "`Retry-After` seconds.",
+    507: "The database has no room for the write; nothing was written.",
 }
 
 

@@ -8,8 +8,6 @@ are in :mod:`api.parameters`.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import msgspec
 
 from evolve.records import EventRecord
@@ -19,10 +17,3 @@ class AppendedEvents(msgspec.Struct, frozen=True, kw_only=True):
     """The records of a batch appended by ``POST /events``, in log order."""
 
     items: list[EventRecord]
-
-
-class Health(msgspec.Struct, frozen=True, kw_only=True):
-    """Liveness: the database answers, and the log's head position."""
-
-    status: Literal["ok"]
-    position: int

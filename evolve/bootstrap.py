@@ -12,9 +12,10 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.sqlite import SQLiteCursor
 
@@ -22,6 +23,7 @@ from evolve import files, rules
 from evolve.catalogue import Event
 from evolve.catchup import catch_up
 from evolve.errors import InvalidEvent, StoreUnavailable
+from evolve.outage import classify as outage_of
 from evolve.projection import TimelineProjection, project, project_batch, refusal
 from evolve.query import Queries
 from evolve.records import EventRecord
@@ -59,6 +61,13 @@ def _view_class(settings: Settings) -> type[TimelineView]:
     return SQLiteTimelineView
 
 
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    """Liveness: the database answers, and the log's head position."""
+
+    status: Literal["ok"]
+    position: int
+
+
 class Evolve:
     """The log, its projection and the queries over it, for one database."""
 
@@ -79,6 +88,9 @@ class Evolve:
             except (PersistenceError, OSError) as exc:
                 raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {_first_line(exc)}") from None
             upgraded = self.view.upgrade()
+        pool = getattr(getattr(self.store.recorder, "datastore", None), "pool", None)
+        if pool is not None:  # PostgreSQL: eventsourcing takes whole seconds; a pooled wait may be shorter
+            pool.timeout = self.settings.db_timeout
         self.projection = TimelineProjection(self.view)
         self.queries = Queries(self.view.reader, clock or (lambda: dt.datetime.now(dt.UTC)))
         self.project_on_append = self.settings.project_on_append if project_on_append is None else project_on_append
@@ -182,6 +194,28 @@ class Evolve:
             except InvalidEvent as exc:
                 raise files.located(exc, new) from None
         return Imported(appended=len(new), present=len(loaded) - len(new), position=self.position())
+
+    def health(self) -> Health:
+        """Probe the log store and the view; :class:`StoreUnavailable` names each part that is down."""
+        down: list[str] = []
+        reasons: list[str] = []
+        position = 0
+        for part, probe in (("log store", self.position), ("view", self.projected_position)):
+            try:
+                value = probe()
+            except Exception as exc:
+                outage = outage_of(exc)
+                if outage is None:
+                    raise
+                down.append(part)
+                reasons.append(str(outage))
+                continue
+            if part == "log store":
+                position = value
+        if down:
+            parts = " and ".join(down)
+            raise StoreUnavailable(f"{parts} unavailable ({reasons[0]})", public=f"{parts} unavailable")
+        return Health(status="ok", position=position)
 
     def position(self) -> int:
         """The log's head position (0 when empty)."""

@@ -54,4 +54,15 @@ class NotFound(EvolveError):
 
 
 class StoreUnavailable(EvolveError):
-    """The database cannot be reached or opened."""
+    """The database cannot be reached or opened (or is locked past the busy timeout): retry later.
+
+    The message holds the database's own reason (for the log and the CLI); `public` is what a client
+    of the API may be told (it names no host, user or internal)."""
+
+    def __init__(self, message: str, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = public
+
+
+class StoreFull(EvolveError):
+    """The database has no room for the write (disk or size limit full); nothing was written."""

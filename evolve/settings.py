@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import uuid
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -26,6 +27,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Project after each append in this process (default), or leave it to
     #: a separate `evolve project --follow` (EVOLVE_PROJECTION=external).
     project_on_append: bool = True
+    #: Seconds to wait for a pooled PostgreSQL connection (or a new one) before answering that the
+    #: store is unavailable (EVOLVE_DB_TIMEOUT): an outage is refused fast, not waited out.
+    db_timeout: float = 0.5
+    #: Seconds SQLite waits on another process's lock before the store is unavailable
+    #: (EVOLVE_SQLITE_BUSY_TIMEOUT).
+    sqlite_busy_timeout: int = 30
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -39,6 +46,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             database_url=database_url or os.environ.get("EVOLVE_DATABASE_URL") or DEFAULT_DATABASE,
             pool_size=int(pool),
             project_on_append=projection == "inline",
+            db_timeout=_seconds("EVOLVE_DB_TIMEOUT", "0.5"),
+            sqlite_busy_timeout=max(1, round(_seconds("EVOLVE_SQLITE_BUSY_TIMEOUT", "30"))),
         )
 
     @property
@@ -65,7 +74,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "POSTGRES_USER": unquote(parts.username or "postgres"),
                 "POSTGRES_PASSWORD": unquote(parts.password or ""),
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
-                "POSTGRES_CONNECT_TIMEOUT": "5",
+                "POSTGRES_CONNECT_TIMEOUT": str(max(1, math.ceil(self.db_timeout))),
             }
             schema = parse_qs(parts.query).get("schema")
             if schema:
@@ -77,4 +86,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if path in (":memory:", ""):
             # A named shared-cache database: every pooled connection sees the same data.
             path = f"file:evolve-{uuid.uuid4().hex}?mode=memory&cache=shared"
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "SQLITE_LOCK_TIMEOUT": "30"}
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": str(self.sqlite_busy_timeout),
+        }
+
+
+def _seconds(name: str, default: str) -> float:
+    raw = os.environ.get(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 600:
+        raise StoreUnavailable(f"{name} must be a number of seconds in (0, 600], not {raw!r}")
+    return value

@@ -27,6 +27,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Transcoder,
 )
+from eventsourcing.postgres import PostgresFactory
 from eventsourcing.sqlite import SQLiteCursor, SQLiteFactory
 from eventsourcing.utils import get_topic
 
@@ -34,7 +35,8 @@ from evolve import rules
 from evolve.catalogue import EVENT_TYPES, Event
 from evolve.domain import GENESIS_HASH, LOG_ID, Log, Request, Subject, chain_hash, request_id, subject_id
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
-from evolve.recorders import HookedSQLiteRecorder
+from evolve.outage import classify as outage_of
+from evolve.recorders import FastFailingPostgresRecorder, HookedSQLiteRecorder
 from evolve.records import EventRecord
 from evolve.transcoding import MsgspecTranscoder, StructTranscoding, decode_recorded
 from evolve.types import SubjectKind
@@ -91,6 +93,12 @@ class EventStore(Application[UUID]):
             if self.factory.env_create_table():
                 recorder.create_table()
             return recorder
+        if isinstance(self.factory, PostgresFactory):
+            table = f"{self.factory.env.name.lower() or 'stored'}_events"  # as eventsourcing's factory names it
+            pg = FastFailingPostgresRecorder(datastore=self.factory.datastore, events_table_name=table)
+            if self.factory.env_create_table():
+                pg.create_table()
+            return pg
         return super().construct_recorder()
 
     def construct_transcoder(self) -> Transcoder:
@@ -147,7 +155,10 @@ class EventStore(Application[UUID]):
                     return self._try_append(events, event_ids, expected or {}, idempotency_key, digest, fresh, check)
                 except _StaleCache:
                     pass
-                except (IntegrityError, OperationalError):
+                except (IntegrityError, OperationalError) as exc:
+                    outage = outage_of(exc)
+                    if outage is not None:  # the database is gone, locked or full: not a race to retry
+                        raise outage from None
                     # Another writer won the race for the head or a subject's
                     # next version (or our cache was stale). Re-read and
                     # re-validate: an expectation that no longer holds becomes

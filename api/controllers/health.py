@@ -6,7 +6,7 @@ from litestar import Controller, get
 
 from api import problems
 from api.parameters import System
-from api.schemas import Health
+from evolve.bootstrap import Health
 
 
 class HealthController(Controller):
@@ -18,5 +18,6 @@ class HealthController(Controller):
     def health(self, system: System) -> Health:
         """`status` is `ok` when the database answers; `position` is the log head (0 for an empty log).
 
-        503 (problem) when the database cannot be reached."""
-        return Health(status="ok", position=system.position())
+        503 (problem, with `Retry-After`) when the log store or the view cannot be reached; the detail
+        names which."""
+        return system.health()

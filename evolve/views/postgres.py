@@ -18,6 +18,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from evolve.recorders import fail_fast
 from evolve.views.interface import TimelineView
 from evolve.views.reader import SqlReader
 from evolve.views.sql import LAYOUT_VERSION, TABLES, Dialect, table_statements
@@ -32,6 +33,9 @@ STATEMENTS = table_statements("BYTEA", "", "BIGINT PRIMARY KEY")
 
 
 class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
+    max_tracking_id = fail_fast(PostgresTrackingRecorder.max_tracking_id)
+    has_tracking_id = fail_fast(PostgresTrackingRecorder.has_tracking_id)
+
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.dialect = Dialect("%s", self.datastore.schema, copy=True)

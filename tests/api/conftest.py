@@ -34,8 +34,10 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield c
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def curated_system(databases: Databases) -> Iterator[Evolve]:
+    """The curated history, imported once per backend for every API module (1,300 events: about 3 s on
+    SQLite and 11 s on PostgreSQL). Modules only read it, except schemathesis, which runs last here."""
     system = Evolve(Settings(database_url=databases.url()))
     system.import_files(EVENTS)
     system.project_on_append = True
@@ -43,7 +45,7 @@ def curated_system(databases: Databases) -> Iterator[Evolve]:
     system.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def curated_app(curated_system: Evolve) -> Litestar:
     return create_app(curated_system, token=TOKEN)
 

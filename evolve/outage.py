@@ -1,0 +1,57 @@
+"""Telling a store outage from a bug: which database errors mean "the database is not there now".
+
+An operator stopping PostgreSQL, a killed connection, a lock held past the busy timeout, a full disk:
+these are expected operations, and the answer is an honest "unavailable, retry" (or "full"), fast and
+without a traceback, not a 500 and not a retry loop that hangs the client. The store and the API ask
+this module; it only inspects exceptions (and their causes), so it knows no HTTP.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+import psycopg
+
+from evolve.errors import StoreFull, StoreUnavailable
+
+#: SQLSTATE classes and codes of a connection that is gone or never came (08: connection exception;
+#: 57P01..03: the server is shutting down or starting; 57014: our statement timeout cancelled it).
+_GONE_CLASSES = ("08",)
+_GONE_CODES = {"57P01", "57P02", "57P03", "57014", "53300"}
+_FULL_CODES = {"53100"}
+_SQLITE_GONE = ("database is locked", "unable to open database", "disk i/o error")
+_SQLITE_FULL = ("database or disk is full",)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def classify(exc: BaseException) -> StoreUnavailable | StoreFull | None:
+    """The outage `exc` shows (as evolve's own error, keeping the database's one-line reason), or None."""
+    for cause in _chain(exc):
+        if isinstance(cause, (StoreUnavailable, StoreFull)):
+            return cause
+        if isinstance(cause, (psycopg.OperationalError, psycopg.InterfaceError)):
+            code = cause.sqlstate or ""  # none: the client lost or never got a connection (a pool timeout)
+            if code in _FULL_CODES:
+                return StoreFull(f"the database is full: {_first_line(cause)}")
+            if not code or code.startswith(_GONE_CLASSES) or code in _GONE_CODES:
+                return StoreUnavailable(f"the database cannot be reached: {_first_line(cause)}")
+        if isinstance(cause, sqlite3.OperationalError):
+            text = str(cause).lower()
+            if text.startswith(_SQLITE_FULL):
+                return StoreFull(f"the database is full: {_first_line(cause)}")
+            if text.startswith(_SQLITE_GONE):
+                return StoreUnavailable(f"the database is not available: {_first_line(cause)}")
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
