@@ -28,6 +28,18 @@ def db(databases: Databases) -> str:
     return databases.url(file=True)
 
 
+@pytest.fixture(scope="module")
+def imported(databases: Databases) -> str:
+    """A database holding the curated history, imported once per module and backend by `evolve import`
+    (the import itself is tested below); the tests that share it only read it, or rebuild its view."""
+    url = databases.url(file=True)
+    try:
+        main(["import", str(EVENTS), "--db", url])
+    except SystemExit as exc:
+        assert not exc.code, f"evolve import failed with {exc.code}"
+    return url
+
+
 def test_import_then_state_shows_a_real_footprint(capsys: pytest.CaptureFixture[str], db: str) -> None:
     code, out, _ = run(capsys, "import", str(EVENTS), "--db", db)
     assert code == 0 and "imported" in out
@@ -77,8 +89,8 @@ def test_errors_are_one_line(
     assert out == ""
 
 
-def test_rebuild_gives_the_same_answers(capsys: pytest.CaptureFixture[str], db: str) -> None:
-    run(capsys, "import", str(EVENTS), "--db", db)
+def test_rebuild_gives_the_same_answers(capsys: pytest.CaptureFixture[str], imported: str) -> None:
+    db = imported
     _, before, _ = run(capsys, "list", "--as-of", "2019-01-01", "--json", "--db", db)
     code, out, _ = run(capsys, "rebuild", "--db", db)
     assert code == 0 and "rebuilt" in out
@@ -87,9 +99,8 @@ def test_rebuild_gives_the_same_answers(capsys: pytest.CaptureFixture[str], db: 
     assert strip(after) == strip(before) and len(strip(before)) > 40
 
 
-def test_history_and_validate(capsys: pytest.CaptureFixture[str], db: str) -> None:
-    run(capsys, "import", str(EVENTS), "--db", db)
-    code, out, _ = run(capsys, "history", "dorset", "--json", "--db", db)
+def test_history_and_validate(capsys: pytest.CaptureFixture[str], imported: str) -> None:
+    code, out, _ = run(capsys, "history", "dorset", "--json", "--db", imported)
     stages = [i["state"]["stage"] for i in json.loads(out)["items"]]
     assert code == 0 and stages[0] == "footprint" and "acs" in stages and "ics" in stages
     code, out, _ = run(capsys, "validate", str(EVENTS))
@@ -97,14 +108,13 @@ def test_history_and_validate(capsys: pytest.CaptureFixture[str], db: str) -> No
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    for command in ["import", "validate", "state", "list", "history", "rebuild", "serve", "openapi"]:
+    for command in ["import", "validate", "state", "list", "lookup", "history", "rebuild", "serve", "openapi"]:
         code, out, _ = run(capsys, command, "--help")
         assert code == 0 and "Usage:" in out
 
 
-def test_lookup_by_code(capsys: pytest.CaptureFixture[str], db: str) -> None:
-    run(capsys, "import", str(EVENTS), "--db", db)
-    code, out, _ = run(capsys, "lookup", "e54000034", "--as-of", "2017-07-01", "--json", "--db", db)
+def test_lookup_by_code(capsys: pytest.CaptureFixture[str], imported: str) -> None:
+    code, out, _ = run(capsys, "lookup", "e54000034", "--as-of", "2017-07-01", "--json", "--db", imported)
     assert code == 0 and [s["id"] for s in json.loads(out)] == ["frimley-health-and-care"]
-    code, out, _ = run(capsys, "lookup", "14L", "--as-of", "2016-01-01", "--db", db)
+    code, out, _ = run(capsys, "lookup", "14L", "--as-of", "2016-01-01", "--db", imported)
     assert code == 0 and "0 holding 14L" in out
