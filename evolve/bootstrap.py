@@ -22,7 +22,7 @@ from eventsourcing.sqlite import SQLiteCursor
 from evolve import files, rules
 from evolve.catalogue import Event
 from evolve.catchup import catch_up
-from evolve.errors import InvalidEvent, StoreUnavailable
+from evolve.errors import InvalidEvent, StoreUnavailable, first_line
 from evolve.outage import classify as outage_of
 from evolve.projection import TimelineProjection, project, project_batch, refusal
 from evolve.query import Queries
@@ -86,11 +86,8 @@ class Evolve:
                 assert isinstance(view, TimelineView)
                 self.view = view
             except (PersistenceError, OSError) as exc:
-                raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {_first_line(exc)}") from None
+                raise StoreUnavailable(f"cannot open the database {self._safe_url()}: {first_line(exc)}") from None
             upgraded = self.view.upgrade()
-        pool = getattr(getattr(self.store.recorder, "datastore", None), "pool", None)
-        if pool is not None:  # PostgreSQL: eventsourcing takes whole seconds; a pooled wait may be shorter
-            pool.timeout = self.settings.db_timeout
         self.projection = TimelineProjection(self.view)
         self.queries = Queries(self.view.reader, clock or (lambda: dt.datetime.now(dt.UTC)))
         self.project_on_append = self.settings.project_on_append if project_on_append is None else project_on_append
@@ -124,7 +121,7 @@ class Evolve:
                 autocommit=True,
             )
         except psycopg.Error as exc:
-            raise StoreUnavailable(f"cannot connect to {self._safe_url()}: {_first_line(exc)}") from None
+            raise StoreUnavailable(f"cannot connect to {self._safe_url()}: {first_line(exc)}") from None
         with conn:
             key = (SCHEMA_LOCK, env.get("POSTGRES_SCHEMA", "public"))
             conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", key)
@@ -197,25 +194,21 @@ class Evolve:
 
     def health(self) -> Health:
         """Probe the log store and the view; :class:`StoreUnavailable` names each part that is down."""
-        down: list[str] = []
-        reasons: list[str] = []
-        position = 0
+        positions: dict[str, int] = {}
+        reasons: dict[str, str] = {}
         for part, probe in (("log store", self.position), ("view", self.projected_position)):
             try:
-                value = probe()
+                positions[part] = probe()
             except Exception as exc:
                 outage = outage_of(exc)
                 if outage is None:
                     raise
-                down.append(part)
-                reasons.append(str(outage))
-                continue
-            if part == "log store":
-                position = value
-        if down:
-            parts = " and ".join(down)
-            raise StoreUnavailable(f"{parts} unavailable ({reasons[0]})", public=f"{parts} unavailable")
-        return Health(status="ok", position=position)
+                reasons[part] = str(outage)
+        if reasons:
+            parts = " and ".join(reasons)
+            first = next(iter(reasons.values()))
+            raise StoreUnavailable(f"{parts} unavailable ({first})", public=f"{parts} unavailable")
+        return Health(status="ok", position=positions["log store"])
 
     def position(self) -> int:
         """The log's head position (0 when empty)."""
@@ -293,8 +286,3 @@ def state_problems(loaded: Sequence[files.EventFile]) -> list[str]:
     with view.preview() as writer:
         violations = project_batch(writer, records)
     return [f"{loaded[v.position - 1].name}: {v.message}" for v in violations]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

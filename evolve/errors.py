@@ -66,3 +66,10 @@ class StoreUnavailable(EvolveError):
 
 class StoreFull(EvolveError):
     """The database has no room for the write (disk or size limit full); nothing was written."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name if it has none): a driver's reason
+    without its multi-line context, for one-line errors."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import psycopg
 
-from evolve.errors import StoreFull, StoreUnavailable
+from evolve.errors import StoreFull, StoreUnavailable, first_line
 
 #: SQLSTATE classes and codes of a connection that is gone or never came (08: connection exception;
 #: 57P01..03: the server is shutting down or starting; 57014: our statement timeout cancelled it).
@@ -41,17 +41,14 @@ def classify(exc: BaseException) -> StoreUnavailable | StoreFull | None:
         if isinstance(cause, (psycopg.OperationalError, psycopg.InterfaceError)):
             code = cause.sqlstate or ""  # none: the client lost or never got a connection (a pool timeout)
             if code in _FULL_CODES:
-                return StoreFull(f"the database is full: {_first_line(cause)}")
+                return StoreFull(f"the database is full: {first_line(cause)}")
             if not code or code.startswith(_GONE_CLASSES) or code in _GONE_CODES:
-                return StoreUnavailable(f"the database cannot be reached: {_first_line(cause)}")
+                return StoreUnavailable(f"the database cannot be reached: {first_line(cause)}")
         if isinstance(cause, sqlite3.OperationalError):
             text = str(cause).lower()
             if text.startswith(_SQLITE_FULL):
-                return StoreFull(f"the database is full: {_first_line(cause)}")
+                return StoreFull(f"the database is full: {first_line(cause)}")
             if text.startswith(_SQLITE_GONE):
-                return StoreUnavailable(f"the database is not available: {_first_line(cause)}")
+                return StoreUnavailable(f"the database is not available: {first_line(cause)}")
     return None
 
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -19,6 +19,9 @@ import msgspec
 from evolve.errors import StoreUnavailable
 
 DEFAULT_DATABASE = "./evolve.db"
+DEFAULT_DB_TIMEOUT = 0.5
+#: The eventsourcing environment key that carries `db_timeout` to the PostgreSQL pool (evolve.store).
+POOL_WAIT = "EVOLVE_POOL_WAIT"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,7 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     project_on_append: bool = True
     #: Seconds to wait for a pooled PostgreSQL connection (or a new one) before answering that the
     #: store is unavailable (EVOLVE_DB_TIMEOUT): an outage is refused fast, not waited out.
-    db_timeout: float = 0.5
+    db_timeout: float = DEFAULT_DB_TIMEOUT
     #: Seconds SQLite waits on another process's lock before the store is unavailable
     #: (EVOLVE_SQLITE_BUSY_TIMEOUT).
     sqlite_busy_timeout: int = 30
@@ -46,7 +49,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             database_url=database_url or os.environ.get("EVOLVE_DATABASE_URL") or DEFAULT_DATABASE,
             pool_size=int(pool),
             project_on_append=projection == "inline",
-            db_timeout=_seconds("EVOLVE_DB_TIMEOUT", "0.5"),
+            db_timeout=_seconds("EVOLVE_DB_TIMEOUT", str(DEFAULT_DB_TIMEOUT)),
             sqlite_busy_timeout=max(1, round(_seconds("EVOLVE_SQLITE_BUSY_TIMEOUT", "30"))),
         )
 
@@ -75,6 +78,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "POSTGRES_PASSWORD": unquote(parts.password or ""),
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
                 "POSTGRES_CONNECT_TIMEOUT": str(max(1, math.ceil(self.db_timeout))),
+                POOL_WAIT: str(self.db_timeout),
             }
             schema = parse_qs(parts.query).get("schema")
             if schema:

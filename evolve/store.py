@@ -38,6 +38,7 @@ from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, Not
 from evolve.outage import classify as outage_of
 from evolve.recorders import FastFailingPostgresRecorder, HookedSQLiteRecorder
 from evolve.records import EventRecord
+from evolve.settings import DEFAULT_DB_TIMEOUT, POOL_WAIT
 from evolve.transcoding import MsgspecTranscoder, StructTranscoding, decode_recorded
 from evolve.types import SubjectKind
 
@@ -94,6 +95,9 @@ class EventStore(Application[UUID]):
                 recorder.create_table()
             return recorder
         if isinstance(self.factory, PostgresFactory):
+            # eventsourcing reads whole seconds (POSTGRES_CONNECT_TIMEOUT); the pool's wait may be shorter.
+            # The view's recorder shares this datastore, so its wait is the same.
+            self.factory.datastore.pool.timeout = float(self.env.get(POOL_WAIT) or DEFAULT_DB_TIMEOUT)
             table = f"{self.factory.env.name.lower() or 'stored'}_events"  # as eventsourcing's factory names it
             pg = FastFailingPostgresRecorder(datastore=self.factory.datastore, events_table_name=table)
             if self.factory.env_create_table():
