@@ -36,6 +36,7 @@ from evolve.catalogue import EVENT_TYPES, Event
 from evolve.domain import GENESIS_HASH, LOG_ID, Log, Request, Subject, chain_hash, request_id, subject_id
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
 from evolve.outage import classify as outage_of
+from evolve.pgpool import make_patient
 from evolve.recorders import FastFailingPostgresRecorder, HookedSQLiteRecorder
 from evolve.records import EventRecord
 from evolve.settings import DEFAULT_DB_TIMEOUT, POOL_WAIT
@@ -95,9 +96,10 @@ class EventStore(Application[UUID]):
                 recorder.create_table()
             return recorder
         if isinstance(self.factory, PostgresFactory):
-            # eventsourcing reads whole seconds (POSTGRES_CONNECT_TIMEOUT); the pool's wait may be shorter.
+            # eventsourcing reads whole seconds (POSTGRES_CONNECT_TIMEOUT); the pool's first wait may be
+            # shorter, and past it the pool waits on only while the server answers (evolve.pgpool).
             # The view's recorder shares this datastore, so its wait is the same.
-            self.factory.datastore.pool.timeout = float(self.env.get(POOL_WAIT) or DEFAULT_DB_TIMEOUT)
+            make_patient(self.factory.datastore, wait=float(self.env.get(POOL_WAIT) or DEFAULT_DB_TIMEOUT))
             table = f"{self.factory.env.name.lower() or 'stored'}_events"  # as eventsourcing's factory names it
             pg = FastFailingPostgresRecorder(datastore=self.factory.datastore, events_table_name=table)
             if self.factory.env_create_table():
