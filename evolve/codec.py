@@ -63,9 +63,25 @@ def encode(status: Status) -> Encoded:
     return Encoded(_encoder.encode(replace(status, funding=[], milestones=[])), hit[2], hit[3])
 
 
+#: Statuses decoded recently, by their stored bytes. A stored row never changes, and a read of
+#: every organisation's state (/stats, lists) decodes the same rows again and again: decoding
+#: was most of the time of such a read. Statuses are frozen and their lists are shared, never
+#: mutated (as `_recent` relies on too), so one decoded object serves every reader.
+_decoded: dict[tuple[bytes, bytes | None], Status] = {}
+_DECODED_LIMIT = 50_000
+
+
 def decode(scalar: bytes, lists_data: bytes | None) -> Status:
+    key = (scalar, lists_data)
+    found = _decoded.get(key)
+    if found is not None:
+        return found
     status = _status_decoder.decode(scalar)
-    if lists_data is None:
-        return status
-    lists = _lists_decoder.decode(lists_data)
-    return replace(status, funding=lists.funding, milestones=lists.milestones)
+    if lists_data is not None:
+        lists = _lists_decoder.decode(lists_data)
+        status = replace(status, funding=lists.funding, milestones=lists.milestones)
+    with _lock:
+        if len(_decoded) >= _DECODED_LIMIT:
+            _decoded.clear()
+        _decoded[key] = status
+    return status

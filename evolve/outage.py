@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 
 import psycopg
+from psycopg_pool import PoolTimeout
 
 from evolve.errors import StoreFull, StoreUnavailable, first_line
 
@@ -52,3 +53,16 @@ def classify(exc: BaseException) -> StoreUnavailable | StoreFull | None:
                 return StoreUnavailable(f"the database is not available: {first_line(cause)}")
     return None
 
+
+
+def connection_broke(exc: BaseException) -> bool:
+    """True if `exc` shows a connection that was handed out and then broke (the server closed it, or
+    went away under it): worth one more try on a fresh connection. Not a pool timeout (the pool has
+    already waited) and not a cancelled statement (it would only be slow again)."""
+    for cause in _chain(exc):
+        if isinstance(cause, PoolTimeout):
+            return False
+        if isinstance(cause, (psycopg.OperationalError, psycopg.InterfaceError)):
+            code = cause.sqlstate or ""
+            return not code or code.startswith(_GONE_CLASSES) or code in {"57P01", "57P02", "57P03"}
+    return False

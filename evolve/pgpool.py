@@ -1,16 +1,20 @@
-"""A PostgreSQL connection pool that tells "the server is gone" from "the pool is busy".
+"""A PostgreSQL connection pool that tells "the server is gone" from "the pool is busy", and whose
+connections cancel a statement that runs too long.
 
 A short pool wait makes an outage fast to refuse (a request is answered 503 in well under a second),
 but a busy pool on a loaded machine can also make a request wait that long, and then a healthy
 server would be reported unavailable. So when the short wait runs out, the pool asks the server
 directly with one new connection: if it answers, the request keeps waiting (up to
 :data:`PATIENCE_S`); if it does not, the wait ends there and the caller learns the store is
-unavailable (:mod:`evolve.outage` classifies the timeout).
+unavailable (:mod:`evolve.outage` classifies the timeout). A statement that runs (or waits on a
+lock) past the statement timeout is cancelled by the server (SQLSTATE 57014), which is also an
+"unavailable", not a hang.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -54,10 +58,13 @@ class PatientPool(ConnectionPool[Any]):
             return False
 
 
-def make_patient(datastore: PostgresDatastore, wait: float, patience: float = PATIENCE_S) -> None:
+def make_patient(
+    datastore: PostgresDatastore, wait: float, statement_timeout: float, patience: float = PATIENCE_S
+) -> None:
     """Give `datastore` a :class:`PatientPool` configured like the pool eventsourcing built for it,
-    whose first wait is `wait` seconds. Call before the datastore's first connection (the pool
-    opens lazily, so nothing is connected yet)."""
+    whose first wait is `wait` seconds and whose connections cancel statements after
+    `statement_timeout` seconds. Call before the datastore's first connection (the pool opens
+    lazily, so nothing is connected yet)."""
     old = datastore.pool
     if not old.closed:
         raise RuntimeError("the pool is already open: make it patient before the first connection")
@@ -68,7 +75,7 @@ def make_patient(datastore: PostgresDatastore, wait: float, patience: float = PA
         min_size=old.min_size,
         max_size=old.max_size,
         open=False,
-        configure=datastore.after_connect_func(),
+        configure=_with_statement_timeout(datastore.after_connect_func(), statement_timeout),
         check=ConnectionPool.check_connection if datastore.pre_ping else None,
         timeout=wait,
         max_waiting=old.max_waiting,
@@ -76,3 +83,13 @@ def make_patient(datastore: PostgresDatastore, wait: float, patience: float = PA
         get_password_func=old.get_password_func,
         patience=patience,
     )
+
+
+def _with_statement_timeout(configure: Callable[[Any], None], seconds: float) -> Callable[[Any], None]:
+    setting = f"SET statement_timeout = {max(1, round(seconds * 1000))}"
+
+    def after_connect(conn: Any) -> None:
+        configure(conn)  # eventsourcing's: autocommit, idle-in-transaction timeout
+        conn.execute(setting)
+
+    return after_connect

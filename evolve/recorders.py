@@ -8,13 +8,16 @@ that hook, set by the composition root (:class:`evolve.bootstrap.Evolve`).
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from eventsourcing.utils import retry
+
+from evolve.outage import connection_broke
 
 #: Called with the insert's cursor and the new notification ids, before the commit.
 InTransaction = Callable[[SQLiteCursor, Sequence[int]], None]
@@ -36,18 +39,28 @@ class HookedSQLiteRecorder(SQLiteApplicationRecorder):
 
 # ---- PostgreSQL: fail fast in an outage -----------------------------------------------------
 
-#: One more try, soon: enough for a pooled connection the server closed (the retry gets a fresh one).
-OUTAGE_ATTEMPTS = 2
+#: A statement whose connection broke is tried once more, soon (the retry gets a fresh connection).
 OUTAGE_WAIT_S = 0.05
 
 
 def fail_fast(method: Any) -> Any:
-    """`method` of an eventsourcing PostgreSQL recorder with :data:`OUTAGE_ATTEMPTS` tries instead of its ten,
-    0.2 s apart: right for a blip, but when the server is down they hold every request for seconds
+    """`method` of an eventsourcing PostgreSQL recorder tried once more only if its connection broke,
+    instead of ten times 0.2 s apart on any operational error: right for a blip, but when the server
+    is down, or a statement was cancelled for running too long, they hold every request for seconds
     before it can be told "unavailable". The undecorated method is eventsourcing's ``__wrapped__``."""
-    return retry((InterfaceError, OperationalError), max_attempts=OUTAGE_ATTEMPTS, wait=OUTAGE_WAIT_S)(
-        method.__wrapped__
-    )
+    inner = method.__wrapped__
+
+    @functools.wraps(inner)
+    def once_more_if_broken(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return inner(*args, **kwargs)
+        except (InterfaceError, OperationalError) as exc:
+            if not connection_broke(exc):
+                raise
+        time.sleep(OUTAGE_WAIT_S)
+        return inner(*args, **kwargs)
+
+    return once_more_if_broken
 
 
 class FastFailingPostgresRecorder(PostgresApplicationRecorder):

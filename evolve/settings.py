@@ -20,8 +20,11 @@ from evolve.errors import StoreUnavailable
 
 DEFAULT_DATABASE = "./evolve.db"
 DEFAULT_DB_TIMEOUT = 0.5
-#: The eventsourcing environment key that carries `db_timeout` to the PostgreSQL pool (evolve.store).
+DEFAULT_STATEMENT_TIMEOUT = 15.0
+#: The eventsourcing environment keys that carry `db_timeout` and `statement_timeout` to the
+#: PostgreSQL pool (evolve.store, evolve.pgpool).
 POOL_WAIT = "EVOLVE_POOL_WAIT"
+STATEMENT_TIMEOUT = "EVOLVE_STATEMENT_TIMEOUT"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,6 +36,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Seconds to wait for a pooled PostgreSQL connection (or a new one) before answering that the
     #: store is unavailable (EVOLVE_DB_TIMEOUT): an outage is refused fast, not waited out.
     db_timeout: float = DEFAULT_DB_TIMEOUT
+    #: Seconds a PostgreSQL statement may run (or wait on a lock) before the server cancels it and the
+    #: request is answered that the store is unavailable (EVOLVE_STATEMENT_TIMEOUT): not a hang.
+    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
     #: Seconds SQLite waits on another process's lock before the store is unavailable
     #: (EVOLVE_SQLITE_BUSY_TIMEOUT).
     sqlite_busy_timeout: int = 30
@@ -50,6 +56,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             pool_size=int(pool),
             project_on_append=projection == "inline",
             db_timeout=_seconds("EVOLVE_DB_TIMEOUT", str(DEFAULT_DB_TIMEOUT)),
+            statement_timeout=_seconds("EVOLVE_STATEMENT_TIMEOUT", str(DEFAULT_STATEMENT_TIMEOUT)),
             sqlite_busy_timeout=max(1, round(_seconds("EVOLVE_SQLITE_BUSY_TIMEOUT", "30"))),
         )
 
@@ -79,6 +86,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
                 "POSTGRES_CONNECT_TIMEOUT": str(max(1, math.ceil(self.db_timeout))),
                 POOL_WAIT: str(self.db_timeout),
+                STATEMENT_TIMEOUT: str(self.statement_timeout),
             }
             schema = parse_qs(parts.query).get("schema")
             if schema:

@@ -39,7 +39,7 @@ from evolve.outage import classify as outage_of
 from evolve.pgpool import make_patient
 from evolve.recorders import FastFailingPostgresRecorder, HookedSQLiteRecorder
 from evolve.records import EventRecord
-from evolve.settings import DEFAULT_DB_TIMEOUT, POOL_WAIT
+from evolve.settings import DEFAULT_DB_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, POOL_WAIT, STATEMENT_TIMEOUT
 from evolve.transcoding import MsgspecTranscoder, StructTranscoding, decode_recorded
 from evolve.types import SubjectKind
 
@@ -99,7 +99,11 @@ class EventStore(Application[UUID]):
             # eventsourcing reads whole seconds (POSTGRES_CONNECT_TIMEOUT); the pool's first wait may be
             # shorter, and past it the pool waits on only while the server answers (evolve.pgpool).
             # The view's recorder shares this datastore, so its wait is the same.
-            make_patient(self.factory.datastore, wait=float(self.env.get(POOL_WAIT) or DEFAULT_DB_TIMEOUT))
+            make_patient(
+                self.factory.datastore,
+                wait=float(self.env.get(POOL_WAIT) or DEFAULT_DB_TIMEOUT),
+                statement_timeout=float(self.env.get(STATEMENT_TIMEOUT) or DEFAULT_STATEMENT_TIMEOUT),
+            )
             table = f"{self.factory.env.name.lower() or 'stored'}_events"  # as eventsourcing's factory names it
             pg = FastFailingPostgresRecorder(datastore=self.factory.datastore, events_table_name=table)
             if self.factory.env_create_table():

@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import POSTGRES_URL
 from tests.factories import footprint_body
 from tests.live_server import AUTH, LiveServer, serving
-from tests.reliability.support import REPORT
+from tests.reliability.support import REPORT, batch, log_by_subject, opened
 
 FAST_S = 1.0  # an outage is answered within this
 CLUSTERS = Path("/etc/postgresql")
@@ -188,4 +188,82 @@ def test_connections_killed_by_the_server(pg_url: str, tmp_path: Path) -> None:
     REPORT.append(
         f"outage[postgresql]: {killed[0]} server connections terminated; next reads {statuses.count(200)} x 200, "
         f"{statuses.count(503)} x 503, 0 x 500; a keyed write retried lands once"
+    )
+
+
+@needs_postgres
+def test_a_statement_past_the_statement_timeout(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another session holds every table of the schema locked: evolve's statements wait on the lock until the
+    server cancels them at the statement timeout (1 s here), and the requests are 503 problems, not hangs;
+    when the lock goes, they succeed, and the refused write retried with its key lands once."""
+    assert POSTGRES_URL is not None
+    monkeypatch.setenv("EVOLVE_STATEMENT_TIMEOUT", "1")
+    schema = pg_url.rsplit("schema=", 1)[1]
+    with serving(pg_url, tmp_path) as server:
+        client = httpx.Client(base_url=server.url, timeout=30)
+        assert client.post("/events", json=footprint_body("before"), headers=AUTH).status_code == 201
+        with psycopg.connect(POSTGRES_URL) as locker:
+            tables = [r[0] for r in locker.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))]
+            locker.execute("LOCK TABLE " + ", ".join(f'"{schema}"."{t}"' for t in tables) + " IN ACCESS EXCLUSIVE MODE")
+            read, read_s = timed(lambda: client.get("/organisations/before"))
+            problem_503(read)
+            keyed = {**AUTH, "Idempotency-Key": "slow-write-1"}
+            write, write_s = timed(lambda: client.post("/events", json=footprint_body("during"), headers=keyed))
+            problem_503(write)
+            locker.rollback()
+        assert max(read_s, write_s) < 3 * 1.0, (read_s, write_s)
+        assert client.get("/organisations/before").status_code == 200
+        retried = [client.post("/events", json=footprint_body("during"), headers=keyed) for _ in range(2)]
+        assert [r.status_code for r in retried] == [201, 201] and retried[0].json()["id"] == retried[1].json()["id"]
+        listed = client.get("/events", params={"limit": 500}).json()["items"]
+        assert sorted(r["event"]["organisation"] for r in listed) == ["before", "during"]
+    _, errors = store_lines(server)
+    assert errors == 0
+    REPORT.append(
+        f"outage[postgresql]: every table locked by another session; with a 1 s statement timeout a read is "
+        f"503 after {read_s * 1000:.0f} ms and a write after {write_s * 1000:.0f} ms; "
+        f"afterwards the keyed write lands once"
+    )
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs, unmounted after the test: a disk that really fills up."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=True, capture_output=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False, capture_output=True)
+
+
+def test_sqlite_on_a_full_disk(small_disk: Path, tmp_path: Path) -> None:
+    """Batches are appended until the disk is full: the write that does not fit is a 507 problem and
+    leaves the log as it was (every batch before it whole, none of it), and reads are still served."""
+    with serving(str(small_disk / "evolve.db"), tmp_path) as server:
+        client = httpx.Client(base_url=server.url, timeout=30)
+        accepted: list[str] = []
+        refused = None
+        for n in range(2000):
+            tag = f"org-{n}"
+            response = client.post("/events", json=batch(tag, 40), headers=AUTH)
+            if response.status_code != 201:
+                refused = response
+                break
+            accepted.append(tag)
+        assert refused is not None, "the disk never filled"
+        assert refused.status_code == 507, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == "urn:evolve:problem:store-full"
+        assert client.get(f"/organisations/{accepted[-1]}").status_code == 200  # reads are still served
+        assert client.get(f"/organisations/org-{len(accepted)}").status_code == 404  # nothing of the refused batch
+    with opened(str(small_disk / "evolve.db")) as system:
+        grouped = log_by_subject(system)
+    assert sorted(grouped) == sorted(accepted) and {len(ids) for ids in grouped.values()} == {40}
+    _, errors = store_lines(server)
+    assert errors == 0
+    REPORT.append(
+        f"outage[sqlite]: a 2 MiB disk filled after {len(accepted)} batches of 40 events; the next batch 507, "
+        f"nothing of it in the log, every earlier batch whole, reads served"
     )

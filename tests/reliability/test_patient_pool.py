@@ -35,7 +35,7 @@ def _datastore(port: int) -> PostgresDatastore:
 @needs_postgres
 def test_a_busy_pool_waits_on_while_the_server_answers() -> None:
     datastore = _datastore(urlsplit(POSTGRES_URL or "").port or 5432)
-    make_patient(datastore, wait=FIRST_WAIT_S, patience=5.0)
+    make_patient(datastore, wait=FIRST_WAIT_S, statement_timeout=5.0, patience=5.0)
     try:
         held = threading.Event()
 
@@ -59,7 +59,7 @@ def test_a_busy_pool_waits_on_while_the_server_answers() -> None:
 
 def test_an_absent_server_is_given_up_at_the_first_wait() -> None:
     datastore = _datastore(1)  # nothing listens on port 1
-    make_patient(datastore, wait=FIRST_WAIT_S, patience=5.0)
+    make_patient(datastore, wait=FIRST_WAIT_S, statement_timeout=5.0, patience=5.0)
     try:
         started = time.monotonic()
         with pytest.raises(Exception) as raised, datastore.get_connection():
@@ -75,6 +75,6 @@ def test_an_open_pool_is_not_replaced() -> None:
     datastore.pool.open(wait=False)
     try:
         with pytest.raises(RuntimeError, match="already open"):
-            make_patient(datastore, wait=FIRST_WAIT_S)
+            make_patient(datastore, wait=FIRST_WAIT_S, statement_timeout=5.0)
     finally:
         datastore.close()
