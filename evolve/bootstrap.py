@@ -12,12 +12,11 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
 import msgspec
 from eventsourcing.persistence import PersistenceError
-from eventsourcing.sqlite import SQLiteCursor
 
 from evolve import files, rules
 from evolve.catalogue import Event
@@ -31,6 +30,7 @@ from evolve.settings import Settings
 from evolve.store import EventStore, Verification
 from evolve.views.interface import TimelineView
 from evolve.views.memory import MemoryTimelineView
+from evolve.views.postgres import PostgresTimelineView
 from evolve.views.sqlite import SQLiteTimelineView
 
 logger = logging.getLogger("evolve.projection")
@@ -53,8 +53,6 @@ SCHEMA_LOCK = 0x65766F6D  # a class apart from the projection's; the key is the 
 
 def _view_class(settings: Settings) -> type[TimelineView]:
     if settings.backend == "postgresql":
-        from evolve.views.postgres import PostgresTimelineView
-
         return PostgresTimelineView
     if settings.backend == "memory":
         return MemoryTimelineView
@@ -93,7 +91,7 @@ class Evolve:
         self.project_on_append = self.settings.project_on_append if project_on_append is None else project_on_append
         self._projecting = threading.Lock()
         self._inlined = False
-        if isinstance(self.view, SQLiteTimelineView):
+        if isinstance(self.view, (SQLiteTimelineView, PostgresTimelineView)):
             self.store.in_transaction = self._project_in_transaction
         if upgraded:
             logger.warning("the view had another layout: dropped, and projected again from the log")
@@ -150,11 +148,12 @@ class Evolve:
         """Append atomically if the rules allow, then bring the projection up to date (read-your-writes).
 
         The reference rules are the store's; the state rules (an organisation must exist on the
-        event's date, and so on) are the projection's: on SQLite the append is projected inside its
-        own transaction and refused there, elsewhere it is projected first in a transaction that is
-        rolled back. See :meth:`EventStore.append` for `expected` and idempotency."""
+        event's date, and so on) are the projection's: the append is projected inside its own
+        transaction and refused there (in memory, or with the projection left to another process,
+        it is projected first in a transaction that is rolled back). See :meth:`EventStore.append`
+        for `expected` and idempotency."""
         self._inlined = False
-        inline = self.project_on_append and isinstance(self.view, SQLiteTimelineView)
+        inline = self.project_on_append and isinstance(self.view, (SQLiteTimelineView, PostgresTimelineView))
         records = self.store.append(
             events,
             expected=expected,
@@ -222,12 +221,10 @@ class Evolve:
         """Recompute the log's hash chain (see :meth:`EventStore.verify`)."""
         return self.store.verify()
 
-    def _project_in_transaction(
-        self, cursor: SQLiteCursor, notification_ids: Sequence[int], records: list[EventRecord]
-    ) -> None:
-        """The store's hook on SQLite: project the append in its own transaction, refusing it
-        (an exception rolls the insert back) if the rules do."""
-        if self.project_on_append and isinstance(self.view, SQLiteTimelineView):
+    def _project_in_transaction(self, cursor: Any, notification_ids: Sequence[int], records: list[EventRecord]) -> None:
+        """The store's hook: project the append in its own transaction, refusing it (an exception
+        rolls the insert back) if the rules do."""
+        if self.project_on_append and isinstance(self.view, (SQLiteTimelineView, PostgresTimelineView)):
             violations = self.view.project_in_transaction(
                 cursor, notification_ids, records, self.store.name, self.store.record
             )

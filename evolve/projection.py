@@ -109,6 +109,16 @@ def project_batch(writer: TimelineWriter, records: Sequence[EventRecord]) -> lis
     return settled
 
 
+def project_appended(
+    writer: TimelineWriter, unseen: Sequence[EventRecord], batch: Sequence[EventRecord]
+) -> list[Violation]:
+    """Project an append in its own transaction: first the entries the view has not seen (appended
+    by another process), as the catch-up would, then the batch; what the rule book refuses of it."""
+    for record in unseen:
+        project(writer, record)
+    return project_batch(writer, batch)
+
+
 def refusal(violations: Sequence[Violation], batch: Sequence[EventRecord]) -> InvalidEvent:
     """The first violation as the error that refuses a batch, located in it (``/2/members/0``)."""
     violation = violations[0]

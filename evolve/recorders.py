@@ -1,9 +1,9 @@
-"""The store's recorders. On SQLite: eventsourcing's own, plus a hook that runs inside the insert's
-transaction. On PostgreSQL: eventsourcing's own, failing fast when the database is gone.
+"""The store's recorders: eventsourcing's own, plus a hook that runs inside the insert's transaction,
+and on PostgreSQL failing fast when the database is gone.
 
-On SQLite the projection can run in the append's own transaction (one commit, one fsync, and a
-reader never sees the log ahead of the view); :attr:`evolve.store.EventStore.in_transaction` is
-that hook, set by the composition root (:class:`evolve.bootstrap.Evolve`).
+The projection runs in the append's own transaction (one commit, and a reader never sees the log
+ahead of the view); :attr:`evolve.store.EventStore.in_transaction` is that hook, set by the
+composition root (:class:`evolve.bootstrap.Evolve`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -20,7 +20,12 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from evolve.outage import connection_broke
 
 #: Called with the insert's cursor and the new notification ids, before the commit.
-InTransaction = Callable[[SQLiteCursor, Sequence[int]], None]
+InTransaction = Callable[[Any, Sequence[int]], None]
+
+
+def events_table_name(app_name: str) -> str:
+    """The log's table on PostgreSQL, named as eventsourcing's factory names it."""
+    return f"{app_name.lower() or 'stored'}_events"
 
 
 class HookedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -43,30 +48,52 @@ class HookedSQLiteRecorder(SQLiteApplicationRecorder):
 OUTAGE_WAIT_S = 0.05
 
 
-def fail_fast(method: Any) -> Any:
-    """`method` of an eventsourcing PostgreSQL recorder tried once more only if its connection broke,
-    instead of ten times 0.2 s apart on any operational error: right for a blip, but when the server
-    is down, or a statement was cancelled for running too long, they hold every request for seconds
-    before it can be told "unavailable". The undecorated method is eventsourcing's ``__wrapped__``."""
-    inner = method.__wrapped__
+def once_more_if_broken(function: Any) -> Any:
+    """`function` tried once more only if its connection broke, instead of eventsourcing's ten tries
+    0.2 s apart on any operational error: right for a blip, but when the server is down, or a
+    statement was cancelled for running too long, they hold every request for seconds before it can
+    be told "unavailable"."""
 
-    @functools.wraps(inner)
-    def once_more_if_broken(*args: Any, **kwargs: Any) -> Any:
+    @functools.wraps(function)
+    def tried(*args: Any, **kwargs: Any) -> Any:
         try:
-            return inner(*args, **kwargs)
+            return function(*args, **kwargs)
         except (InterfaceError, OperationalError) as exc:
             if not connection_broke(exc):
                 raise
         time.sleep(OUTAGE_WAIT_S)
-        return inner(*args, **kwargs)
+        return function(*args, **kwargs)
 
-    return once_more_if_broken
+    return tried
+
+
+def fail_fast(method: Any) -> Any:
+    """An eventsourcing PostgreSQL recorder's `method` (undecorated: its ``__wrapped__``), tried
+    :func:`once_more_if_broken`."""
+    return once_more_if_broken(method.__wrapped__)
 
 
 class FastFailingPostgresRecorder(PostgresApplicationRecorder):
-    """eventsourcing's PostgreSQL application recorder, failing fast when the database is gone."""
+    """eventsourcing's PostgreSQL application recorder, failing fast when the database is gone, with
+    the same hook as :class:`HookedSQLiteRecorder` (`in_transaction=` of ``insert_events``)."""
 
-    insert_events = fail_fast(PostgresApplicationRecorder.insert_events)
     select_events = fail_fast(PostgresApplicationRecorder.select_events)
     select_notifications = fail_fast(PostgresApplicationRecorder.select_notifications)
     max_notification_id = fail_fast(PostgresApplicationRecorder.max_notification_id)
+    _insert_plain = fail_fast(PostgresApplicationRecorder.insert_events)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        hook: InTransaction | None = kwargs.get("in_transaction")
+        if hook is None or not stored_events:
+            return cast("Sequence[int] | None", self._insert_plain(stored_events, **kwargs))
+        return cast("Sequence[int]", self._insert_hooked(stored_events, hook))
+
+    @once_more_if_broken
+    def _insert_hooked(self, stored_events: Sequence[StoredEvent], hook: InTransaction) -> Sequence[int]:
+        """eventsourcing's insert (lock the table, insert returning the notification ids) without its
+        pipeline, so that the hook can run its own statements (COPY among them) before the commit."""
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_stored_events(curs, stored_events)
+            ids = self._fetch_ids_after_insert_events(curs, stored_events) or []
+            hook(curs, ids)
+        return ids

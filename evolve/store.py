@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 from eventsourcing.postgres import PostgresFactory
-from eventsourcing.sqlite import SQLiteCursor, SQLiteFactory
+from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import get_topic
 
 from evolve import rules
@@ -37,7 +37,7 @@ from evolve.domain import GENESIS_HASH, LOG_ID, Log, Request, Subject, chain_has
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
 from evolve.outage import classify as outage_of
 from evolve.pgpool import make_patient
-from evolve.recorders import FastFailingPostgresRecorder, HookedSQLiteRecorder
+from evolve.recorders import FastFailingPostgresRecorder, HookedSQLiteRecorder, events_table_name
 from evolve.records import EventRecord
 from evolve.settings import DEFAULT_DB_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, POOL_WAIT, STATEMENT_TIMEOUT
 from evolve.transcoding import MsgspecTranscoder, StructTranscoding, decode_recorded
@@ -83,13 +83,14 @@ class EventStore(Application[UUID]):
         self._append_lock = threading.Lock()
         self._cached_head: Head | None = None
         #: Called inside the append's transaction with (cursor, notification ids, records).
-        #: Run inside the append's transaction on SQLite (see evolve.recorders), with the records appended.
-        self.in_transaction: Callable[[SQLiteCursor, Sequence[int], list[EventRecord]], None] | None = None
+        #: Run inside the append's transaction (see evolve.recorders) with its cursor, the notification
+        #: ids and the records appended.
+        self.in_transaction: Callable[[Any, Sequence[int], list[EventRecord]], None] | None = None
         self._cached_subjects: dict[UUID, tuple[int, SubjectKind | None]] = {}
 
     def construct_recorder(self) -> ApplicationRecorder:
-        """On SQLite, a recorder that can run a hook inside the append's transaction
-        (:attr:`in_transaction`); on other stores eventsourcing's own."""
+        """On SQLite and PostgreSQL, a recorder that can run a hook inside the append's transaction
+        (:attr:`in_transaction`); in memory eventsourcing's own."""
         if isinstance(self.factory, SQLiteFactory):
             recorder = HookedSQLiteRecorder(datastore=self.factory.datastore)
             if self.factory.env_create_table():
@@ -104,7 +105,7 @@ class EventStore(Application[UUID]):
                 wait=float(self.env.get(POOL_WAIT) or DEFAULT_DB_TIMEOUT),
                 statement_timeout=float(self.env.get(STATEMENT_TIMEOUT) or DEFAULT_STATEMENT_TIMEOUT),
             )
-            table = f"{self.factory.env.name.lower() or 'stored'}_events"  # as eventsourcing's factory names it
+            table = events_table_name(self.factory.env.name)
             pg = FastFailingPostgresRecorder(datastore=self.factory.datastore, events_table_name=table)
             if self.factory.env_create_table():
                 pg.create_table()

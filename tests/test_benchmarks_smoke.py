@@ -8,14 +8,17 @@ generated event is accepted and projected.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from benchmarks.generator import CORRECTION_DISTANCE, generate, sample_queries
+from benchmarks.realistic import CURATED, generate_realistic
 from benchmarks.runner import parse_sizes, run_size
 from benchmarks.stores import Stores
+from evolve import files
 from evolve.bootstrap import Evolve
 
 N = 200
@@ -73,9 +76,31 @@ def test_runner_at_a_tiny_size(tmp_path: Path) -> None:
     assert figures["size"] == 300
     assert figures["append_count"] == 10
     assert figures["asof_queries"] == 20
-    for key in ("import_ratio", "append_ratio", "asof_p50_us", "rebuild_eps"):
+    for key in ("import_ratio", "append_ratio", "asof_p50_us", "rebuild_eps", "rebuild_ratio", "es_ratio"):
         assert figures[key] > 0
-    assert list(tmp_path.iterdir()) == []  # the database was removed
+    assert figures["bytes_per_event"] > 0
+    assert list(tmp_path.iterdir()) == []  # the database, and the bare eventsourcing one, were removed
+
+
+def test_the_realistic_workload_is_the_curated_history_copied(make_system: Callable[..., Evolve]) -> None:
+    """Three copies' worth: every entry accepted, and a copy's organisation has the state of the original."""
+    curated = len(files.load(CURATED))
+    once = generate_realistic(curated)
+    shared = once.broadcasts + once.summary()["by_type"]["PolicyPublished"]  # kept once, not copied
+    log = generate_realistic(curated + 2 * (curated - shared))
+    assert len(set(log.ids)) == len(log.ids) == curated + 2 * (curated - shared)
+    assert log.broadcasts == once.broadcasts
+    assert log.summary()["by_type"]["PolicyPublished"] == once.summary()["by_type"]["PolicyPublished"]
+    system = make_system(project_on_append=False)
+    for start, end in log.batches(2_000):
+        system.append(log.events[start:end], ids=log.ids[start:end])
+    system.catch_up()
+    assert system.projected_entries() == system.store.position() == len(log)
+    day = dt.date(2019, 6, 1)
+    original = system.queries.state("frimley-health-and-care", day)
+    copy = system.queries.state("frimley-health-and-care-c2", day)
+    assert (copy.name, copy.stage, len(copy.members)) == (original.name, original.stage, len(original.members))
+    assert {m.removesuffix("-c2") for m in copy.members} == set(original.members)
 
 
 def test_sizes_parse() -> None:

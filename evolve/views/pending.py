@@ -88,6 +88,13 @@ class Pending:
         self.lists: dict[str, bytes] = {}  # list contents by hash (see evolve.codec)
         self.dependents: set[tuple[str, str]] = set()  # (cause, org)
 
+    def size(self) -> int:
+        """How many rows are pending (relations counted per insert: roughly)."""
+        return (
+            len(self.entries) + len(self.subjects) + len(self.touches) + len(self.orgs) + 2 * len(self.closes)
+            + len(self.inserts) + len(self.relations) + len(self.lists) + len(self.dependents)
+        )
+
     def add_entry(self, row: EntryRow) -> None:
         self.entries[row.position] = row
         self.positions[row.event_id] = row.position

@@ -3,27 +3,33 @@
 Every projection transaction takes a transaction-level advisory lock first,
 so several processes may run the projection against one database: they
 take turns, and the tracking record makes each entry count exactly once.
-Reads run in autocommit, one round trip per statement.
+An append is projected inside its own transaction
+(:meth:`PostgresTimelineView.project_in_transaction`, through the store's recorder
+hook, :mod:`evolve.recorders`), as on SQLite. Reads run in autocommit, one round
+trip per statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from evolve.recorders import fail_fast
+from evolve.projection import TimelineProjection, project_appended
+from evolve.recorders import events_table_name, fail_fast
+from evolve.records import EventRecord
 from evolve.views.interface import TimelineView
 from evolve.views.reader import SqlReader
 from evolve.views.sql import LAYOUT_VERSION, TABLES, Dialect, table_statements
 from evolve.views.stored import StoredRows
 from evolve.views.writer import SqlWriter
+from evolve.walk import Violation
 
 #: Advisory lock class for "one projector at a time"; the key within it is the schema,
 #: so evolve instances in different schemas of one database never wait for each other.
@@ -65,6 +71,50 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
                 self._insert_tracking(cursor, tracking)  # type: ignore[arg-type,unused-ignore]
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
+
+    def project_in_transaction(
+        self,
+        cursor: Any,
+        notification_ids: Sequence[int],
+        records: Sequence[EventRecord],
+        app: str,
+        decode: Callable[[StoredEvent], EventRecord],
+    ) -> list[Violation]:
+        """Project freshly inserted entries in the insert's transaction, with the rule book's say
+        (see :meth:`evolve.views.sqlite.SQLiteTimelineView.project_in_transaction`). The insert holds
+        the log's table lock, so appenders already take turns; the advisory lock makes a projector
+        in another process (``evolve project --follow``) wait too. No ``synchronous_commit = off``
+        here: this commit is the log's."""
+        schema = Identifier(self.datastore.schema)
+        with cursor.connection.cursor(row_factory=tuple_row) as rows:
+            rows.execute(LOCK, (PROJECTION_LOCK, self.datastore.schema))
+            tracked = self._max_tracking_id(app, cursor) or 0
+            cursor.execute(  # eventsourcing's cursor: rows by column name
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
+                    "WHERE notification_id > %s AND notification_id < %s AND topic = %s ORDER BY notification_id"
+                ).format(schema, Identifier(events_table_name(app))),
+                (tracked, notification_ids[0], TimelineProjection.topics[0]),
+            )
+            earlier = [
+                decode(
+                    Notification(
+                        id=row["notification_id"],
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    )
+                )
+                for row in cursor.fetchall()
+            ]
+            writer = SqlWriter(StoredRows(rows, self.dialect, ("INSERT", "ON CONFLICT DO NOTHING")))
+            violations = project_appended(writer, earlier, records)
+            if violations:
+                return violations
+            writer.flush()
+            self._insert_tracking(cursor, Tracking(app, notification_ids[-1]))
+        return []
 
     @contextmanager
     def preview(self) -> Iterator[SqlWriter]:

@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
-from evolve.projection import TimelineProjection, project, project_batch
+from evolve.projection import TimelineProjection, project_appended
 from evolve.records import EventRecord
 from evolve.views.interface import TimelineView
 from evolve.views.reader import SqlReader
@@ -94,9 +94,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             for row in cursor.fetchall()
         ]
         writer = _writer(cursor)
-        for record in earlier:
-            project(writer, record)
-        violations = project_batch(writer, records)
+        violations = project_appended(writer, earlier, records)
         if violations:
             return violations
         writer.flush()

@@ -17,6 +17,8 @@ from evolve.views.pending import Pending
 from evolve.views.sql import JOINED, Dialect, as_bytes, day_of
 
 _decode_correctable = msgspec.json.Decoder(Correctable).decode
+#: Up to this many pending rows, PostgreSQL gets them in one pipeline rather than by COPY.
+PIPELINE_ROWS = 500
 
 
 class StoredEntry(NamedTuple):
@@ -34,6 +36,7 @@ class StoredRows:
         self.c = cursor
         self.sql = dialect
         self._insert_prefix, self._insert_suffix = ignore_conflict
+        self._copy = dialect.copy
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self.c.execute(self.sql(statement), params)
@@ -172,7 +175,17 @@ class StoredRows:
             )
 
     def write(self, pending: Pending) -> None:
-        """Send every pending row, one bulk statement per table."""
+        """Send every pending row, one bulk statement per table. On PostgreSQL a small write (an
+        append's few rows) goes in one pipeline, one round trip for every table, instead of a
+        ``COPY`` per table (two round trips each); a large one (an import, a catch-up) by ``COPY``."""
+        if self.sql.copy and pending.size() <= PIPELINE_ROWS:
+            with self.c.connection.pipeline():
+                self._write(pending, copy=False)
+        else:
+            self._write(pending, copy=self.sql.copy)
+
+    def _write(self, pending: Pending, *, copy: bool) -> None:
+        self._copy = copy
         self._insert("timeline_entries", EntryColumns, list(pending.entries.values()))
         self._insert("timeline_subjects", "subject, position", pending.subjects)
         self._insert("timeline_touches", "org, effective, position", list(pending.touches.values()))
@@ -195,7 +208,7 @@ class StoredRows:
         """Add rows that cannot conflict with existing ones (``COPY`` where the dialect has it)."""
         if not rows:
             return
-        if self.sql.copy:
+        if self._copy:
             with self.c.copy(self.sql(f"COPY {table} ({columns}) FROM STDIN")) as copy:
                 for row in rows:
                     copy.write_row(row)
