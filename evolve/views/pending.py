@@ -62,12 +62,24 @@ class RelationRow(NamedTuple):
 
 
 class Close(NamedTuple):
-    """The end of a stored interval row's record time (an UPDATE of ``recorded_to_us``)."""
+    """The end of a stored interval row's record time: an UPDATE of ``recorded_to_us``, or a DELETE
+    if the row began at that record time (:attr:`unmade`)."""
 
     recorded_to_us: int
     org: str
     valid_from: str
     recorded_from_us: int
+
+    @property
+    def unmade(self) -> bool:
+        """Made and unmade at one record time, so never visible: the row goes, as a buffered one
+        would (:meth:`Pending.close`). It is stored when a transaction ends inside an append's
+        batch (a catch-up or rebuild cuts its transactions by count, not by record time)."""
+        return self.recorded_from_us == self.recorded_to_us
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.org, self.valid_from, self.recorded_from_us)
 
 
 IntervalKey = tuple[str, dt.date, int]  # (org, valid_from, recorded_from_us)

@@ -190,11 +190,14 @@ class StoredRows:
         self._insert("timeline_subjects", "subject, position", pending.subjects)
         self._insert("timeline_touches", "org, effective, position", list(pending.touches.values()))
         self._insert_ignore("timeline_organisations (org)", "(?)", [(org,) for org in pending.orgs])
-        for table in ("timeline_intervals", "timeline_relations"):
+        ended = [c for c in pending.closes if not c.unmade]
+        unmade = [c.key for c in pending.closes if c.unmade]
+        for table in ("timeline_intervals", "timeline_relations"):  # fixed names
             self._executemany(
                 f"UPDATE {table} SET recorded_to_us=? WHERE org=? AND valid_from=? AND recorded_from_us=?",  # noqa: S608
-                pending.closes,
+                ended,
             )
+            self._executemany(f"DELETE FROM {table} WHERE org=? AND valid_from=? AND recorded_from_us=?", unmade)  # noqa: S608
         self._insert("timeline_intervals", IntervalColumns, list(pending.inserts.values()))
         self._insert("timeline_relations", RelationColumns, pending.relation_rows())
         self._insert_ignore("timeline_dependents (cause, org)", "(?,?)", sorted(pending.dependents))
