@@ -96,7 +96,7 @@ class Queries:
                         f"organisation {org!r} did not exist on {day.isoformat()} (as known at {known.isoformat()})"
                     )
                 raise NotFound(f"no organisation {org!r}")
-            held = [r for r in read.relations(org, at_us) if r.valid_from <= day < r.valid_to]
+            held = read.relations(org, at_us, day=day)
         return _answer(status, day, known, held)
 
     def organisations(

@@ -240,9 +240,11 @@ class TimelineReader(Protocol):
     def record(self, event_id: str) -> EventRecord | None:
         """The entry with this id."""
 
-    def relations(self, related: str, recorded_us: int, relation: str | None = None) -> list[Relation]:
-        """Every interval over which an organisation's state names `related` (as `relation`, if given),
-        as known at `recorded_us`, by (holder, valid_from)."""
+    def relations(
+        self, related: str, recorded_us: int, relation: str | None = None, day: dt.date | None = None
+    ) -> list[Relation]:
+        """Every interval over which an organisation's state names `related` (as `relation`, if given;
+        holding on `day`, if given), as known at `recorded_us`, by (holder, valid_from)."""
 
     def relations_on(self, day: dt.date, recorded_us: int) -> list[Relation]:
         """Every relation that holds on `day`, as known at `recorded_us`."""

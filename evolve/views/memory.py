@@ -311,10 +311,14 @@ class MemoryReader(TimelineReader):
         position = self.t.positions.get(event_id)
         return self.t.entries[position].record if position is not None else None
 
-    def relations(self, related: str, recorded_us: int, relation: str | None = None) -> list[Relation]:
+    def relations(
+        self, related: str, recorded_us: int, relation: str | None = None, day: dt.date | None = None
+    ) -> list[Relation]:
         found = []
         for org in sorted(self.t.rows):
             for r in self._visible(org, recorded_us):
+                if day is not None and not r.valid_from <= day < r.valid_to:
+                    continue
                 named = [("member", related in r.state.members), ("parent", r.state.parent == related),
                          ("region", r.state.region == related)]
                 found += [Relation(org, related, kind, r.valid_from, r.valid_to)

@@ -124,7 +124,9 @@ class SqlReader(TimelineReader):
         found = self.rows("SELECT record FROM timeline_entries WHERE event_id=?", (event_id,))
         return _record(as_bytes(found[0][0])) if found else None
 
-    def relations(self, related: str, recorded_us: int, relation: str | None = None) -> list[Relation]:
+    def relations(
+        self, related: str, recorded_us: int, relation: str | None = None, day: dt.date | None = None
+    ) -> list[Relation]:
         statement = (
             "SELECT org, related, relation, valid_from, valid_to FROM timeline_relations "
             "WHERE related=? AND recorded_from_us<=? AND recorded_to_us>?"
@@ -133,6 +135,9 @@ class SqlReader(TimelineReader):
         if relation is not None:
             statement += " AND relation=?"
             params.append(relation)
+        if day is not None:
+            statement += " AND valid_from<=? AND valid_to>?"
+            params += [day.isoformat(), day.isoformat()]
         found = self.rows(statement + " ORDER BY org, valid_from", params)
         return [Relation(str(o), str(r), str(k), day_of(a), day_of(b)) for o, r, k, a, b in found]
 
