@@ -24,8 +24,8 @@ HOLD_S = 0.8
 
 
 def _datastore(port: int) -> PostgresDatastore:
-    assert POSTGRES_URL is not None
-    url = urlsplit(POSTGRES_URL)
+    """A one-connection pool on the suite's server (or, where nothing listens, only its address)."""
+    url = urlsplit(POSTGRES_URL or "postgresql://postgres@127.0.0.1/test")
     return PostgresDatastore(
         dbname=url.path.lstrip("/"), host=url.hostname or "127.0.0.1", port=port,
         user=url.username or "postgres", password="", pool_size=1, max_overflow=0,
