@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
@@ -21,6 +22,10 @@ from evolve.outage import connection_broke
 
 #: Called with the insert's cursor and the new notification ids, before the commit.
 InTransaction = Callable[[Any, Sequence[int]], None]
+
+
+#: Advisory lock class for "one appender at a time" on PostgreSQL (the key within it is the schema).
+APPEND_LOCK = 0x65766F61  # "evoa"
 
 
 def events_table_name(app_name: str) -> str:
@@ -86,6 +91,21 @@ class FastFailingPostgresRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return cast("Sequence[int] | None", self._insert_plain(stored_events, **kwargs))
         return cast("Sequence[int]", self._insert_in_transaction(stored_events, kwargs.get("in_transaction")))
+
+    @contextmanager
+    def appending(self) -> Iterator[None]:
+        """One append attempt at a time across processes, from reading the log's head to the commit.
+        Without it, writers in several processes read a head, queue on the log's table lock while
+        another projects its append inside the transaction, and find the head moved: with eight
+        writers one could lose fifty races in a row ("the log is too busy"). Session-level, on a
+        connection of its own: released when the attempt ends, or by the server if it is lost."""
+        key = (APPEND_LOCK, self.datastore.schema)
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", key)
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
 
     @once_more_if_broken
     def _insert_in_transaction(self, stored_events: Sequence[StoredEvent], hook: InTransaction | None) -> Sequence[int]:

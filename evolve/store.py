@@ -8,6 +8,7 @@ clients only send events.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import threading
@@ -159,11 +160,14 @@ class EventStore(Application[UUID]):
             fresh = False
             for _attempt in range(MAX_HEAD_RETRIES):
                 try:
-                    if idempotency_key is not None:
-                        replay = self._replay(idempotency_key, digest)
-                        if replay is not None:
-                            return replay
-                    return self._try_append(events, event_ids, expected or {}, idempotency_key, digest, fresh, check)
+                    with self._one_appender():
+                        if idempotency_key is not None:
+                            replay = self._replay(idempotency_key, digest)
+                            if replay is not None:
+                                return replay
+                        return self._try_append(
+                            events, event_ids, expected or {}, idempotency_key, digest, fresh, check
+                        )
                 except _StaleCache:
                     pass
                 except (IntegrityError, OperationalError) as exc:
@@ -178,6 +182,13 @@ class EventStore(Application[UUID]):
                 self._forget()
                 fresh = True
         raise ConflictError("the log is too busy: gave up after repeated write conflicts; retry later")
+
+    def _one_appender(self) -> contextlib.AbstractContextManager[None]:
+        """Across processes, one append attempt at a time where the recorder offers it (PostgreSQL;
+        SQLite's write lock already serialises, and in memory there is one process)."""
+        if isinstance(self.recorder, FastFailingPostgresRecorder):
+            return self.recorder.appending()
+        return contextlib.nullcontext()
 
     def _forget(self) -> None:
         self._cached_head = None
