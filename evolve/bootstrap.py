@@ -51,6 +51,10 @@ PREVIEW_GAP = 200
 SCHEMA_LOCK = 0x65766F6D  # a class apart from the projection's; the key is the schema
 
 
+#: The views that project an append inside the append's own transaction (the store's hook).
+INLINE_VIEWS = (SQLiteTimelineView, PostgresTimelineView)
+
+
 def _view_class(settings: Settings) -> type[TimelineView]:
     if settings.backend == "postgresql":
         return PostgresTimelineView
@@ -91,7 +95,7 @@ class Evolve:
         self.project_on_append = self.settings.project_on_append if project_on_append is None else project_on_append
         self._projecting = threading.Lock()
         self._inlined = False
-        if isinstance(self.view, (SQLiteTimelineView, PostgresTimelineView)):
+        if isinstance(self.view, INLINE_VIEWS):
             self.store.in_transaction = self._project_in_transaction
         if upgraded:
             logger.warning("the view had another layout: dropped, and projected again from the log")
@@ -153,7 +157,7 @@ class Evolve:
         it is projected first in a transaction that is rolled back). See :meth:`EventStore.append`
         for `expected` and idempotency."""
         self._inlined = False
-        inline = self.project_on_append and isinstance(self.view, (SQLiteTimelineView, PostgresTimelineView))
+        inline = self.project_on_append and isinstance(self.view, INLINE_VIEWS)
         records = self.store.append(
             events,
             expected=expected,
@@ -224,7 +228,7 @@ class Evolve:
     def _project_in_transaction(self, cursor: Any, notification_ids: Sequence[int], records: list[EventRecord]) -> None:
         """The store's hook: project the append in its own transaction, refusing it (an exception
         rolls the insert back) if the rules do."""
-        if self.project_on_append and isinstance(self.view, (SQLiteTimelineView, PostgresTimelineView)):
+        if self.project_on_append and isinstance(self.view, INLINE_VIEWS):
             violations = self.view.project_in_transaction(
                 cursor, notification_ids, records, self.store.name, self.store.record
             )

@@ -19,7 +19,8 @@ from evolve.errors import StoreFull, StoreUnavailable, first_line
 #: SQLSTATE classes and codes of a connection that is gone or never came (08: connection exception;
 #: 57P01..03: the server is shutting down or starting; 57014: our statement timeout cancelled it).
 _GONE_CLASSES = ("08",)
-_GONE_CODES = {"57P01", "57P02", "57P03", "57014", "53300"}
+_SERVER_GONE_CODES = {"57P01", "57P02", "57P03"}
+_GONE_CODES = _SERVER_GONE_CODES | {"57014", "53300"}
 _FULL_CODES = {"53100"}
 _SQLITE_GONE = ("database is locked", "unable to open database", "disk i/o error")
 _SQLITE_FULL = ("database or disk is full",)
@@ -34,6 +35,11 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
+def _gone(code: str, codes: set[str]) -> bool:
+    """No SQLSTATE (the client lost or never got a connection), a connection exception, or one of `codes`."""
+    return not code or code.startswith(_GONE_CLASSES) or code in codes
+
+
 def classify(exc: BaseException) -> StoreUnavailable | StoreFull | None:
     """The outage `exc` shows (as evolve's own error, keeping the database's one-line reason), or None."""
     for cause in _chain(exc):
@@ -43,7 +49,7 @@ def classify(exc: BaseException) -> StoreUnavailable | StoreFull | None:
             code = cause.sqlstate or ""  # none: the client lost or never got a connection (a pool timeout)
             if code in _FULL_CODES:
                 return StoreFull(f"the database is full: {first_line(cause)}")
-            if not code or code.startswith(_GONE_CLASSES) or code in _GONE_CODES:
+            if _gone(code, _GONE_CODES):
                 return StoreUnavailable(f"the database cannot be reached: {first_line(cause)}")
         if isinstance(cause, sqlite3.OperationalError):
             text = str(cause).lower()
@@ -54,7 +60,6 @@ def classify(exc: BaseException) -> StoreUnavailable | StoreFull | None:
     return None
 
 
-
 def connection_broke(exc: BaseException) -> bool:
     """True if `exc` shows a connection that was handed out and then broke (the server closed it, or
     went away under it): worth one more try on a fresh connection. Not a pool timeout (the pool has
@@ -63,6 +68,5 @@ def connection_broke(exc: BaseException) -> bool:
         if isinstance(cause, PoolTimeout):
             return False
         if isinstance(cause, (psycopg.OperationalError, psycopg.InterfaceError)):
-            code = cause.sqlstate or ""
-            return not code or code.startswith(_GONE_CLASSES) or code in {"57P01", "57P02", "57P03"}
+            return _gone(cause.sqlstate or "", _SERVER_GONE_CODES)
     return False

@@ -21,6 +21,7 @@ from evolve.errors import StoreUnavailable
 DEFAULT_DATABASE = "./evolve.db"
 DEFAULT_DB_TIMEOUT = 0.5
 DEFAULT_STATEMENT_TIMEOUT = 15.0
+DEFAULT_SQLITE_BUSY_TIMEOUT = 30
 #: The eventsourcing environment keys that carry `db_timeout` and `statement_timeout` to the
 #: PostgreSQL pool (evolve.store, evolve.pgpool).
 POOL_WAIT = "EVOLVE_POOL_WAIT"
@@ -41,7 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
     #: Seconds SQLite waits on another process's lock before the store is unavailable
     #: (EVOLVE_SQLITE_BUSY_TIMEOUT).
-    sqlite_busy_timeout: int = 30
+    sqlite_busy_timeout: int = DEFAULT_SQLITE_BUSY_TIMEOUT
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -57,7 +58,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             project_on_append=projection == "inline",
             db_timeout=_seconds("EVOLVE_DB_TIMEOUT", str(DEFAULT_DB_TIMEOUT)),
             statement_timeout=_seconds("EVOLVE_STATEMENT_TIMEOUT", str(DEFAULT_STATEMENT_TIMEOUT)),
-            sqlite_busy_timeout=max(1, round(_seconds("EVOLVE_SQLITE_BUSY_TIMEOUT", "30"))),
+            sqlite_busy_timeout=max(1, round(_seconds("EVOLVE_SQLITE_BUSY_TIMEOUT", str(DEFAULT_SQLITE_BUSY_TIMEOUT)))),
         )
 
     @property

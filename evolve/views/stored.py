@@ -36,7 +36,6 @@ class StoredRows:
         self.c = cursor
         self.sql = dialect
         self._insert_prefix, self._insert_suffix = ignore_conflict
-        self._copy = dialect.copy
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self.c.execute(self.sql(statement), params)
@@ -185,10 +184,9 @@ class StoredRows:
             self._write(pending, copy=self.sql.copy)
 
     def _write(self, pending: Pending, *, copy: bool) -> None:
-        self._copy = copy
-        self._insert("timeline_entries", EntryColumns, list(pending.entries.values()))
-        self._insert("timeline_subjects", "subject, position", pending.subjects)
-        self._insert("timeline_touches", "org, effective, position", list(pending.touches.values()))
+        self._insert("timeline_entries", EntryColumns, list(pending.entries.values()), copy=copy)
+        self._insert("timeline_subjects", "subject, position", pending.subjects, copy=copy)
+        self._insert("timeline_touches", "org, effective, position", list(pending.touches.values()), copy=copy)
         self._insert_ignore("timeline_organisations (org)", "(?)", [(org,) for org in pending.orgs])
         ended = [c for c in pending.closes if not c.unmade]
         unmade = [c.key for c in pending.closes if c.unmade]
@@ -198,8 +196,8 @@ class StoredRows:
                 ended,
             )
             self._executemany(f"DELETE FROM {table} WHERE org=? AND valid_from=? AND recorded_from_us=?", unmade)  # noqa: S608
-        self._insert("timeline_intervals", IntervalColumns, list(pending.inserts.values()))
-        self._insert("timeline_relations", RelationColumns, pending.relation_rows())
+        self._insert("timeline_intervals", IntervalColumns, list(pending.inserts.values()), copy=copy)
+        self._insert("timeline_relations", RelationColumns, pending.relation_rows(), copy=copy)
         self._insert_ignore("timeline_dependents (cause, org)", "(?,?)", sorted(pending.dependents))
         self._insert_ignore("timeline_lists (hash, data)", "(?,?)", list(pending.lists.items()))
 
@@ -207,14 +205,14 @@ class StoredRows:
         if rows:
             self.c.executemany(self.sql(statement), rows)
 
-    def _insert(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Add rows that cannot conflict with existing ones (``COPY`` where the dialect has it)."""
+    def _insert(self, table: str, columns: str, rows: Sequence[Sequence[Any]], *, copy: bool) -> None:
+        """Add rows that cannot conflict with existing ones (by ``COPY`` if `copy`)."""
         if not rows:
             return
-        if self._copy:
-            with self.c.copy(self.sql(f"COPY {table} ({columns}) FROM STDIN")) as copy:
+        if copy:
+            with self.c.copy(self.sql(f"COPY {table} ({columns}) FROM STDIN")) as rows_in:
                 for row in rows:
-                    copy.write_row(row)
+                    rows_in.write_row(row)
         else:
             marks = ",".join("?" * (columns.count(",") + 1))
             self._executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608 - fixed names
