@@ -84,6 +84,18 @@ def problem_503(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def assert_lands_once(client: httpx.Client, body: dict[str, Any], keyed: dict[str, str]) -> None:
+    """A refused write sent twice more with its Idempotency-Key: 201 both times, with one event id."""
+    retried = [client.post("/events", json=body, headers=keyed) for _ in range(2)]
+    assert [r.status_code for r in retried] == [201, 201] and retried[0].json()["id"] == retried[1].json()["id"]
+
+
+def logged_organisations(client: httpx.Client) -> list[str]:
+    """The organisation of every event in the log, sorted (each test's log is a few footprints)."""
+    listed = client.get("/events", params={"limit": 500}).json()["items"]
+    return sorted(r["event"]["organisation"] for r in listed)
+
+
 def store_lines(server: LiveServer) -> tuple[int, int]:
     """(warnings about the store, error lines) in the server's log."""
     lines = server.log_lines()
@@ -121,10 +133,8 @@ def test_postgresql_stopped_and_started_under_a_live_server(pg_url: str, tmp_pat
         assert client.get("/organisations/before").status_code == 200
         # The refused write, retried with its key, is appended exactly once.
         keyed = {**AUTH, "Idempotency-Key": "outage-write-1"}
-        retried = [client.post("/events", json=footprint_body("during"), headers=keyed) for _ in range(2)]
-        assert [r.status_code for r in retried] == [201, 201] and retried[0].json()["id"] == retried[1].json()["id"]
-        listed = client.get("/events", params={"limit": 500}).json()["items"]
-        assert sorted(r["event"]["organisation"] for r in listed) == ["before", "during"]
+        assert_lands_once(client, footprint_body("during"), keyed)
+        assert logged_organisations(client) == ["before", "during"]
         assert client.get("/organisations/during").status_code == 200  # projected once, after the outage
     warnings, errors = store_lines(server)
     assert (warnings, errors) == (1, 0)
@@ -151,8 +161,7 @@ def test_sqlite_locked_past_the_busy_timeout(tmp_path: Path, monkeypatch: pytest
             other.execute("ROLLBACK")
             other.close()
         assert client.post("/events", json=footprint_body("during"), headers=AUTH).status_code == 201
-        listed = client.get("/events", params={"limit": 500}).json()["items"]
-        assert sorted(r["event"]["organisation"] for r in listed) == ["before", "during"]
+        assert logged_organisations(client) == ["before", "during"]
     warnings, errors = store_lines(server)
     assert (warnings, errors) == (1, 0)
     REPORT.append(
@@ -182,8 +191,7 @@ def test_connections_killed_by_the_server(pg_url: str, tmp_path: Path) -> None:
         assert first.status_code in (201, 503), first.text
         again = client.post("/events", json=footprint_body("after"), headers=keyed)
         assert again.status_code == 201, again.text
-        listed = client.get("/events", params={"limit": 500}).json()["items"]
-        assert sorted(r["event"]["organisation"] for r in listed) == ["after", "before"]
+        assert logged_organisations(client) == ["after", "before"]
     _, errors = store_lines(server)
     assert errors == 0
     REPORT.append(
@@ -214,10 +222,8 @@ def test_a_statement_past_the_statement_timeout(pg_url: str, tmp_path: Path, mon
             locker.rollback()
         assert max(read_s, write_s) < 3 * 1.0, (read_s, write_s)
         assert client.get("/organisations/before").status_code == 200
-        retried = [client.post("/events", json=footprint_body("during"), headers=keyed) for _ in range(2)]
-        assert [r.status_code for r in retried] == [201, 201] and retried[0].json()["id"] == retried[1].json()["id"]
-        listed = client.get("/events", params={"limit": 500}).json()["items"]
-        assert sorted(r["event"]["organisation"] for r in listed) == ["before", "during"]
+        assert_lands_once(client, footprint_body("during"), keyed)
+        assert logged_organisations(client) == ["before", "during"]
     _, errors = store_lines(server)
     assert errors == 0
     REPORT.append(
