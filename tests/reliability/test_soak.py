@@ -11,14 +11,14 @@ holding it), with a 1 s busy timeout.
 Then: no 5xx outside the outage window, and only 503 problems inside it; every acknowledged batch in
 the log exactly once with the ids the reply gave; every refused batch, retried afterwards with its
 Idempotency-Key, appended exactly once; nothing else in the log; `verify()` passes. p50/p99 latency
-outside the window is reported. The issue asks for a p99 of reads of at most 50 ms; on 2 cores shared
-by the clients, the server and PostgreSQL it is about 100 ms (docs/reliability.md), so it is reported
-here, not asserted: a timing is not a test.
+outside the window is reported. The issue asks for a p99 of reads of at most 50 ms (docs/reliability.md
+has the runs); it is reported here, not asserted: a timing is not a test.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import sqlite3
@@ -131,6 +131,10 @@ async def drive(base: str, duration: float, take: Fault, give: Fault) -> Soak:
     async with httpx.AsyncClient(base_url=base) as client:
         soak.orgs = [o["id"] for o in (await client.get("/organisations?limit=100")).json()["items"]]
         soak.event_ids = [e["id"] for e in (await client.get("/events?limit=100")).json()["items"]]
+    # The clients' own process holds pytest's whole session; a full collection of it in the middle of a
+    # request would be counted as the server's latency. The server freezes its start-up heap the same way.
+    gc.collect()
+    gc.freeze()
     deadline = time.monotonic() + duration
     clients = (paced_client(base, n, deadline, soak) for n in range(CLIENTS))
     await asyncio.wait_for(
