@@ -59,6 +59,12 @@ class SqlWriter(TimelineWriter):
         self._touched: dict[int, list[str]] = {}  # the organisations each of those touches names
         self._orgs: set[str] = set()  # organisations this transaction has named
         self._added_dependents: dict[str, set[str]] = {}  # cause -> dependents this transaction noted
+        # `_endings[org] = (floor, endings)`: every ending of `org` effective on or after floor, as
+        # storage holds it (set_endings writes through); `_dependents[cause]`: storage's dependents.
+        # A refold reads each organisation's endings and dependents again and again; on PostgreSQL
+        # each read was a round trip (a quarter of the curated import).
+        self._endings: dict[str, tuple[dt.date, list[Ending]]] = {}
+        self._dependents: dict[str, set[str]] = {}
 
     def flush(self) -> None:
         self.stored.write(self.pending)
@@ -256,13 +262,32 @@ class SqlWriter(TimelineWriter):
     # ---- what depends on what ------------------------------------------------------------
 
     def endings_of(self, orgs: Sequence[str], day: dt.date) -> list[Ending]:
-        return sorted(self.stored.endings_of(orgs, day), key=lambda e: (e.effective, e.position, e.org))
+        wanted = list(dict.fromkeys(orgs))
+        unread = [org for org in wanted if (cached := self._endings.get(org)) is None or cached[0] > day]
+        if unread:
+            found: dict[str, list[Ending]] = {org: [] for org in unread}
+            for ending in self.stored.endings_of(unread, day):
+                found[ending.org].append(ending)
+            self._endings.update((org, (day, endings)) for org, endings in found.items())
+        return sorted(
+            (e for org in wanted for e in self._endings[org][1] if e.effective >= day),
+            key=lambda e: (e.effective, e.position, e.org),
+        )
 
     def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
+        """Storage drops `org`'s endings from `day` on and takes `endings`; the cache does the same."""
         self.stored.set_endings(org, day, endings)
+        cached = self._endings.get(org)
+        if cached is not None and cached[0] <= day:
+            self._endings[org] = (cached[0], [e for e in cached[1] if e.effective < day] + endings)
+        else:
+            self._endings[org] = (day, list(endings))
 
     def dependents_of(self, org: str) -> set[str]:
-        return self.stored.dependents_of(org) | self._added_dependents.get(org, set())
+        stored = self._dependents.get(org)
+        if stored is None:
+            stored = self._dependents[org] = self.stored.dependents_of(org)
+        return stored | self._added_dependents.get(org, set())
 
     def add_dependents(self, org: str, causes: set[str]) -> None:
         for cause in causes:
