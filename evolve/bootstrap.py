@@ -187,7 +187,8 @@ class Evolve:
 
     def import_loaded(self, loaded: Sequence[files.EventFile]) -> Imported:
         """Append the event files already read (see :meth:`import_files`)."""
-        new = [f for f in loaded if self.store.version(str(f.id)) == 0]
+        # One lookup per file; an empty log (a first import) holds none of them.
+        new = list(loaded) if self.position() == 0 else [f for f in loaded if self.store.version(str(f.id)) == 0]
         if new:
             try:
                 self.append([f.event for f in new], ids=[f.id for f in new])

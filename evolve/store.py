@@ -392,10 +392,14 @@ class _Heads:
         self._fresh = fresh
         self._new_ids = new_ids
         self._heads: dict[UUID, tuple[int, SubjectKind | None]] = {}
+        self._log_head: Head | None = None
 
     def log_head(self) -> Head:
-        cached = self._store._cached_head
-        return self._store._head() if self._fresh or cached is None else cached
+        """Read once per attempt: a head that moves meanwhile fails the insert, and the retry reads again."""
+        if self._log_head is None:
+            cached = self._store._cached_head
+            self._log_head = self._store._head() if self._fresh or cached is None else cached
+        return self._log_head
 
     def head(self, stream: UUID) -> tuple[int, SubjectKind | None]:
         if stream not in self._heads:
@@ -403,6 +407,8 @@ class _Heads:
                 self._heads[stream] = self._store._cached_subjects[stream]
             elif not self._fresh and stream in self._new_ids:
                 self._heads[stream] = (0, None)  # a duplicate id fails the insert, then shows on the fresh retry
+            elif self.log_head().position == 0:
+                self._heads[stream] = (0, None)  # an empty log has no streams: the first import asks nothing
             else:
                 self._heads[stream] = self._store._subject_head(stream)
         return self._heads[stream]
