@@ -23,6 +23,7 @@ from evolve import rules, tables
 from evolve.catalogue import EVENT_TYPE_NAMES, Event, EventCorrected, OrganisationsDissolved, OrganisationsMerged
 from evolve.domain import file_event_id
 from evolve.errors import InvalidEvent
+from evolve.yaml_loader import EventFileLoader
 
 SUFFIXES = (".yaml", ".yml")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -32,17 +33,6 @@ class EventFile(msgspec.Struct, frozen=True):
     name: str
     id: UUID
     event: Event
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML without implicit timestamps: dates stay text so msgspec checks them
-    (pyyaml would raise a bare ValueError for 2017-02-30)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 def event_id_for(name: str) -> UUID:
@@ -67,7 +57,7 @@ def load_file(path: Path) -> EventFile:
     if not NAME_PATTERN.match(path.name):
         raise InvalidEvent(f"{path}: file names use lowercase letters, digits, '.', '-' and '_' only")
     try:
-        raw = yaml.load(path.read_bytes(), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        raw = yaml.load(path.read_bytes(), Loader=EventFileLoader)  # noqa: S506 - SafeLoader subclass
     except OSError as exc:
         raise InvalidEvent(f"{path}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:

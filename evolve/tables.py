@@ -26,6 +26,7 @@ import yaml
 
 from evolve.catalogue import Event, Source
 from evolve.errors import InvalidEvent
+from evolve.yaml_loader import SafeLoader
 
 SUFFIX = ".csv"
 SOURCES_SUFFIX = ".sources.yaml"
@@ -82,7 +83,7 @@ def _event(line: dict[str, Any], sources: dict[str, Source], where: str) -> dict
 def _sources(path: Path) -> dict[str, Source]:
     sidecar = path.with_name(path.name.removesuffix(SUFFIX) + SOURCES_SUFFIX)
     try:
-        raw = yaml.safe_load(sidecar.read_text(encoding="utf-8"))
+        raw = yaml.load(sidecar.read_text(encoding="utf-8"), Loader=SafeLoader)  # noqa: S506 - a SafeLoader
     except OSError:
         raise InvalidEvent(f"{path}: a table needs its sources file, {sidecar.name}") from None
     except yaml.YAMLError as exc:
