@@ -272,6 +272,7 @@ class Evolve:
         return self.view.max_tracking_id(self.store.name) or 0
 
     def close(self) -> None:
+        self.view.close()
         self.store.close()
 
 

@@ -286,3 +286,6 @@ class TimelineView(TrackingRecorder, ABC):
     def upgrade(self) -> bool:
         """Make the view's tables this version's layout; True if a projected view was
         dropped (the caller projects the log again)."""
+
+    def close(self) -> None:
+        """Close what the view opened itself (the store's datastore is closed by the store)."""

@@ -10,6 +10,7 @@ the append still commits on its own and the catch-up loop projects later.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +33,9 @@ STATEMENTS = table_statements("BLOB", " WITHOUT ROWID", "INTEGER PRIMARY KEY")
 class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
+        self._readers = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *STATEMENTS]
@@ -103,8 +107,52 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
 
     @contextmanager
     def reader(self) -> Iterator[SqlReader]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield SqlReader(cursor.sqlite_cursor if isinstance(cursor, SQLiteCursor) else cursor, SQLITE)
+        """A read transaction on this thread's own read-only connection to the file.
+
+        The pool's checkout, its transaction wrapper and its `sqlite3.Row` rows were a third of a
+        point query (issue 16); in WAL mode readers never wait for the writer, so each thread keeps
+        one connection and only begins and ends a transaction on it. An in-memory database is one
+        connection shared under the pool's lock, so it reads through the pool.
+        """
+        connection = self._reader_connection()
+        if connection is None:
+            with self.datastore.transaction(commit=False) as shared:
+                yield SqlReader(shared.sqlite_cursor if isinstance(shared, SQLiteCursor) else shared, SQLITE)
+            return
+        cursor = connection.cursor()
+        try:
+            cursor.execute("BEGIN")
+            yield SqlReader(cursor, SQLITE)
+        finally:
+            if connection.in_transaction:
+                connection.rollback()
+            cursor.close()
+
+    def _reader_connection(self) -> sqlite3.Connection | None:
+        pool = self.datastore.pool
+        if pool.is_sqlite_memory_mode:
+            return None
+        connection: sqlite3.Connection | None = getattr(self._readers, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                pool.db_name,
+                uri=True,
+                check_same_thread=False,  # closed by close(), from whichever thread closes the system
+                isolation_level=None,
+                timeout=pool.lock_timeout or 5,
+            )
+            connection.execute("PRAGMA query_only = ON")
+            with self._opened_lock:
+                self._opened.append(connection)
+            self._readers.connection = connection
+        return connection
+
+    def close(self) -> None:
+        with self._opened_lock:
+            for connection in self._opened:
+                connection.close()
+            self._opened.clear()
+        self._readers = threading.local()
 
     def upgrade(self) -> bool:
         """Make the view's tables this version's layout; True if a projected view was dropped.

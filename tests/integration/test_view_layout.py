@@ -24,9 +24,10 @@ def test_an_outdated_layout_is_rebuilt_from_the_log(make_system: Callable[..., E
     before = intervals(system)
     url = system.settings.database_url
     with system.view.reader() as read:
-        read.c.execute(read.sql("UPDATE timeline_layout SET version = ?"), (LAYOUT_VERSION - 1,))
-        read.c.execute(read.sql("DELETE FROM timeline_intervals"))  # what an old layout could not serve
-        read.c.connection.commit()
+        sql = read.sql  # the store's dialect; readers are read-only
+    with system.view.datastore.transaction(commit=True) as cursor:
+        cursor.execute(sql("UPDATE timeline_layout SET version = ?"), (LAYOUT_VERSION - 1,))
+        cursor.execute(sql("DELETE FROM timeline_intervals"))  # what an old layout could not serve
     system.close()
 
     reopened = make_system(url)
