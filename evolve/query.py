@@ -29,6 +29,7 @@ from evolve.answers import (
     Series,
     Stats,
 )
+from evolve.counts import Counts, counts_of
 from evolve.cursors import decode_cursor, encode_cursor
 from evolve.diff import Diff, merge_sorted, transitions
 from evolve.errors import InvalidQuery, NotFound
@@ -124,7 +125,7 @@ class Queries:
                 after=str(after) if after is not None else None,
                 limit=_check_limit(limit) + 1,
             )
-            held = _by_related(read.relations_on(day, at_us))
+            held = _by_related(read.relations_on(day, at_us, [s.id for s in found[:limit]]))
         items = [_answer(s, day, known, held.get(s.id, [])) for s in found[:limit]]
         more = len(found) > limit
         return OrganisationPage(items, encode_cursor("organisations", items[-1].id) if more else None)
@@ -186,8 +187,8 @@ class Queries:
     def stats(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> Stats:
         with self._reader() as read:
             day, known, at_us = self._coordinates(read, as_of, known_at)
-            found = read.states(day, at_us)
-        return _counts(found, day, known)
+            counts = read.counts(day, at_us)
+        return _stats(counts, day, known)
 
     def series(
         self, start: dt.date, end: dt.date, step: Step, known_at: dt.datetime | None = None
@@ -200,7 +201,7 @@ class Queries:
         # One read of every timeline over the window, then each day's states by bisection: a point
         # costs a pass over the organisations, not a query and a decode of every state.
         starts = {org: [span.valid_from for span in spans] for org, spans in timelines.items()}
-        items = [_counts(list(_states_on(timelines, starts, day)), day, known) for day in days]
+        items = [_stats(counts_of(_states_on(timelines, starts, day)), day, known) for day in days]
         return Series(start=start, end=end, step=step, known_at=known, items=items)
 
     def events(
@@ -299,22 +300,25 @@ def _states_on(
             yield spans[index].state
 
 
-def _counts(found: list[Status], day: dt.date, known: dt.datetime) -> Stats:
-    """What :meth:`Queries.stats` says of the states `found` on `day`."""
-    top = [s for s in found if s.parent is None]
-    systems = [s for s in found if s.kind is Kind.HEALTH_SYSTEM and s.stage is not None]
-    by_stage = Counter(s.stage.value for s in systems if s.parent is None and s.stage is not None)
-    sub_areas = Counter(s.stage.value for s in systems if s.parent is not None and s.stage is not None)
-    by_kind = Counter(s.kind.value for s in top)
-    flags = Counter(f.flag.value for s in found for f in s.flags)
+def _stats(counts: Counts, day: dt.date, known: dt.datetime) -> Stats:
+    """What :meth:`Queries.stats` says of the organisations counted on `day`: the top-level ones
+    (no parent) by kind, health systems with a stage by stage (top level and sub-areas apart)."""
+    by_stage: Counter[str] = Counter()
+    sub_areas: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    for group, n in counts.groups.items():
+        if not group.sub_area:
+            by_kind[group.kind] += n
+        if group.kind == Kind.HEALTH_SYSTEM.value and group.stage is not None:
+            (sub_areas if group.sub_area else by_stage)[group.stage] += n
     return Stats(
         as_of=day,
         known_at=known,
-        total=len(top),
+        total=by_kind.total(),
         by_stage={stage.value: by_stage.get(stage.value, 0) for stage in Stage},
         sub_areas_by_stage={stage.value: sub_areas.get(stage.value, 0) for stage in Stage},
         by_kind={kind.value: by_kind.get(kind.value, 0) for kind in Kind},
-        flags={flag.value: flags.get(flag.value, 0) for flag in Flag},
+        flags={flag.value: counts.flags.get(flag.value, 0) for flag in Flag},
     )
 
 

@@ -25,6 +25,7 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from evolve import codec
 from evolve.catalogue import BaseEvent, PolicyPublished, Scope
+from evolve.counts import Counts
 from evolve.records import EventRecord
 from evolve.state import Status
 
@@ -246,8 +247,11 @@ class TimelineReader(Protocol):
         """Every interval over which an organisation's state names `related` (as `relation`, if given;
         holding on `day`, if given), as known at `recorded_us`, by (holder, valid_from)."""
 
-    def relations_on(self, day: dt.date, recorded_us: int) -> list[Relation]:
-        """Every relation that holds on `day`, as known at `recorded_us`."""
+    def relations_on(self, day: dt.date, recorded_us: int, related: Sequence[str] | None = None) -> list[Relation]:
+        """Every relation that holds on `day`, as known at `recorded_us` (naming one of `related`, if given)."""
+
+    def counts(self, day: dt.date, recorded_us: int) -> Counts:
+        """The organisations on `day`, as known at `recorded_us`, counted (see :mod:`evolve.counts`)."""
 
     def policies(self, day: dt.date, recorded_us: int, after: str | None, limit: int) -> list[PolicyVersion]:
         """Each policy published by `day`, as known at `recorded_us`: its newest version (by date, then

@@ -19,6 +19,7 @@ from eventsourcing.popo import POPOTrackingRecorder
 
 from evolve import codec
 from evolve.catalogue import BaseEvent, PolicyPublished, Scope
+from evolve.counts import Counts, counts_of
 from evolve.records import EventRecord, micros
 from evolve.state import Status
 from evolve.views.interface import (
@@ -325,16 +326,19 @@ class MemoryReader(TimelineReader):
                           for kind, holds in named if holds and relation in (None, kind)]
         return found
 
-    def relations_on(self, day: dt.date, recorded_us: int) -> list[Relation]:
+    def relations_on(self, day: dt.date, recorded_us: int, related: Sequence[str] | None = None) -> list[Relation]:
         found = []
         for org in sorted(self.t.rows):
             for r in self._visible(org, recorded_us):
                 if r.valid_from <= day < r.valid_to:
                     state = r.state
                     found += [Relation(org, m, "member", r.valid_from, r.valid_to) for m in state.members]
-                    found += [Relation(org, related, kind, r.valid_from, r.valid_to)
-                              for kind, related in (("parent", state.parent), ("region", state.region)) if related]
-        return found
+                    found += [Relation(org, named, kind, r.valid_from, r.valid_to)
+                              for kind, named in (("parent", state.parent), ("region", state.region)) if named]
+        return found if related is None else [r for r in found if r.related in set(related)]
+
+    def counts(self, day: dt.date, recorded_us: int) -> Counts:
+        return counts_of(self.states(day, recorded_us))
 
     def _newest(self, day: dt.date, recorded_us: int) -> dict[str, PolicyVersion]:
         newest: dict[str, tuple[tuple[dt.date, int], PolicyVersion]] = {}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
 from evolve.catalogue import PolicyPublished
+from evolve.counts import Counts, Group
 from evolve.records import EventRecord
 from evolve.state import Status
 from evolve.views.interface import PolicyVersion, Relation, Span, TimelineReader
@@ -17,6 +19,9 @@ from evolve.views.sql import JOINED, Dialect, as_bytes, day_of, status_of
 _record = msgspec.json.Decoder(EventRecord).decode
 _policy = msgspec.json.Decoder(PolicyPublished).decode
 
+
+#: The relations between organisations (an interval row also names its codes and flags).
+_BETWEEN_ORGANISATIONS = "('member', 'parent', 'region')"
 
 #: The interval row names the code (ONS or ODS, upper-cased) in its relation rows.
 _HOLDS_CODE = (
@@ -135,21 +140,49 @@ class SqlReader(TimelineReader):
         if relation is not None:
             statement += " AND relation=?"
             params.append(relation)
+        else:
+            statement += f" AND relation IN {_BETWEEN_ORGANISATIONS}"
         if day is not None:
             statement += " AND valid_from<=? AND valid_to>?"
             params += [day.isoformat(), day.isoformat()]
         found = self.rows(statement + " ORDER BY org, valid_from", params)
         return [Relation(str(o), str(r), str(k), day_of(a), day_of(b)) for o, r, k, a, b in found]
 
-    def relations_on(self, day: dt.date, recorded_us: int) -> list[Relation]:
+    def relations_on(self, day: dt.date, recorded_us: int, related: Sequence[str] | None = None) -> list[Relation]:
         iso = day.isoformat()
-        found = self.rows(
-            "SELECT org, related, relation, valid_from, valid_to FROM timeline_relations "
+        statement = (
+            "SELECT org, related, relation, valid_from, valid_to FROM timeline_relations "  # noqa: S608 - constants
             "WHERE valid_from<=? AND valid_to>? AND recorded_from_us<=? AND recorded_to_us>? "
-            "AND relation IN ('member', 'parent', 'region')",
-            (iso, iso, recorded_us, recorded_us),
+            f"AND relation IN {_BETWEEN_ORGANISATIONS}"
         )
+        params: list[Any] = [iso, iso, recorded_us, recorded_us]
+        if related is not None:
+            if not related:
+                return []
+            statement += f" AND related IN ({','.join('?' * len(related))})"
+            params += related
+        found = self.rows(statement, params)
         return [Relation(str(o), str(r), str(k), day_of(a), day_of(b)) for o, r, k, a, b in found]
+
+    def counts(self, day: dt.date, recorded_us: int) -> Counts:
+        iso = day.isoformat()
+        on_day = "valid_from<=? AND valid_to>? AND recorded_from_us<=? AND recorded_to_us>?"
+        params = (iso, iso, recorded_us, recorded_us)
+        groups = self.rows(
+            "SELECT kind, stage, EXISTS (SELECT 1 FROM timeline_relations r WHERE r.org = i.org "  # noqa: S608
+            "AND r.valid_from = i.valid_from AND r.recorded_from_us = i.recorded_from_us AND r.relation = 'parent') "
+            f"AS sub_area, COUNT(*) FROM timeline_intervals i WHERE {on_day} GROUP BY kind, stage, sub_area",
+            params,
+        )
+        flags = self.rows(
+            f"SELECT related, COUNT(*) FROM timeline_relations WHERE relation = 'flag' AND {on_day} "  # noqa: S608
+            "GROUP BY related",
+            params,
+        )
+        return Counts(
+            Counter({Group(str(kind), stage, bool(sub)): int(n) for kind, stage, sub, n in groups}),
+            Counter({str(flag): int(n) for flag, n in flags}),
+        )
 
     #: Policy rows visible at a record time and published by a date: the newest per policy wins.
     _NEWEST_POLICY = (

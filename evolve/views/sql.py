@@ -18,7 +18,7 @@ from evolve.state import Status
 #: The shape of the tables below. Bump it when they change: a database projected
 #: under another layout has its view dropped and projected again from the log,
 #: which is the only truth (see the views' ``upgrade``).
-LAYOUT_VERSION = 6
+LAYOUT_VERSION = 7
 
 
 def table_statements(blob: str, without_rowid: str, position_key: str) -> list[str]:

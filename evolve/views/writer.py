@@ -256,6 +256,7 @@ class SqlWriter(TimelineWriter):
         named += [(relation, org) for relation, org in (("parent", status.parent), ("region", status.region)) if org]
         named += [(relation, code.upper()) for relation, code in (("code", status.code), ("ods_code", status.ods_code))
                   if code]
+        named += [("flag", flag) for flag in sorted({f.flag.value for f in status.flags})]
         if named:
             self.pending.relations[(org, valid_from, recorded_us)] = named
 

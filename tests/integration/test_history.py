@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from evolve.bootstrap import Evolve
+from evolve.counts import counts_of
 from evolve.errors import NotFound
 from evolve.files import check_references, load
 from evolve.history_doc import render
+from evolve.records import micros
 from evolve.settings import Settings
 from evolve.types import Kind, Stage
 from tests.conftest import Databases
@@ -115,3 +117,20 @@ def test_history_doc_is_current() -> None:
     assert HISTORY_DOC.read_text(encoding="utf-8") == render(load(EVENTS)), (
         "docs/history.md is out of date: run `evolve history-doc`"
     )
+
+
+def test_the_stores_counts_equal_counting_the_states(history: Evolve) -> None:
+    """`/stats` is counted in SQL (GROUP BY over interval and relation rows); on every month of the
+    curated history, as known now and as known after the first half of the log, it is what
+    counting each state in Python says (:func:`evolve.counts.counts_of`)."""
+    days = [dt.date(year, month, 1) for year in range(2014, 2024) for month in range(1, 13)]
+    with history.view.reader() as read:
+        latest = read.latest_recorded_us()
+        assert latest is not None
+        halfway = read.records(after=history.position() // 2, limit=1)[0].recorded_at
+        for known in (latest, micros(halfway)):
+            for day in days:
+                assert read.counts(day, known) == counts_of(read.states(day, known)), (day, known)
+        flagged = sum(read.counts(day, latest).flags.total() for day in days)
+        sub_areas = sum(n for day in days for g, n in read.counts(day, latest).groups.items() if g.sub_area)
+    assert flagged > 0 and sub_areas > 0  # the history has flags and sub-areas to count
