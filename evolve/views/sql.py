@@ -18,7 +18,7 @@ from evolve.state import Status
 #: The shape of the tables below. Bump it when they change: a database projected
 #: under another layout has its view dropped and projected again from the log,
 #: which is the only truth (see the views' ``upgrade``).
-LAYOUT_VERSION = 7
+LAYOUT_VERSION = 8
 
 
 def table_statements(blob: str, without_rowid: str, position_key: str) -> list[str]:
@@ -62,8 +62,9 @@ def table_statements(blob: str, without_rowid: str, position_key: str) -> list[s
             PRIMARY KEY (org, valid_from, recorded_from_us))""",
         f"CREATE TABLE IF NOT EXISTS timeline_lists (hash TEXT PRIMARY KEY, data {blob} NOT NULL)",
         "CREATE INDEX IF NOT EXISTS timeline_intervals_current ON timeline_intervals (org, recorded_to_us, valid_to)",
+        # Every row on a day; with kind and stage it alone answers /stats (evolve/counts.py).
         "CREATE INDEX IF NOT EXISTS timeline_intervals_day "
-        "ON timeline_intervals (recorded_to_us, valid_to, valid_from)",
+        "ON timeline_intervals (recorded_to_us, valid_to, valid_from, recorded_from_us, kind, stage)",
         "CREATE INDEX IF NOT EXISTS timeline_intervals_stage ON timeline_intervals (stage, recorded_to_us, valid_to)",
         "CREATE INDEX IF NOT EXISTS timeline_intervals_kind ON timeline_intervals (kind, recorded_to_us, valid_to)",
         f"CREATE TABLE IF NOT EXISTS timeline_organisations (org TEXT PRIMARY KEY){without_rowid}",
