@@ -335,7 +335,10 @@ class MemoryReader(TimelineReader):
                     found += [Relation(org, m, "member", r.valid_from, r.valid_to) for m in state.members]
                     found += [Relation(org, named, kind, r.valid_from, r.valid_to)
                               for kind, named in (("parent", state.parent), ("region", state.region)) if named]
-        return found if related is None else [r for r in found if r.related in set(related)]
+        if related is None:
+            return found
+        wanted = set(related)
+        return [r for r in found if r.related in wanted]
 
     def counts(self, day: dt.date, recorded_us: int) -> Counts:
         return counts_of(self.states(day, recorded_us))

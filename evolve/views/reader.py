@@ -155,8 +155,7 @@ class SqlReader(TimelineReader):
         iso = day.isoformat()
         statement = (
             "SELECT org, related, relation, valid_from, valid_to FROM timeline_relations "  # noqa: S608 - constants
-            "WHERE valid_from<=? AND valid_to>? AND recorded_from_us<=? AND recorded_to_us>? "
-            f"AND relation IN {_BETWEEN_ORGANISATIONS}"
+            f"WHERE {_ON_DAY} AND relation IN {_BETWEEN_ORGANISATIONS}"
         )
         params: list[Any] = [iso, iso, recorded_us, recorded_us]
         if related is not None:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT, SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
 from evolve.projection import TimelineProjection, project_appended
 from evolve.records import EventRecord
@@ -139,7 +139,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
                 uri=True,
                 check_same_thread=False,  # closed by close(), from whichever thread closes the system
                 isolation_level=None,
-                timeout=pool.lock_timeout or 5,
+                timeout=pool.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,  # as the pool's own connections
             )
             connection.execute("PRAGMA query_only = ON")
             with self._opened_lock:
