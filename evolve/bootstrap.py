@@ -261,7 +261,9 @@ class Evolve:
         """Drop the projection and fold the whole log again."""
         with self._projecting:
             self.view.drop()
-            return catch_up(self.store, self.projection, batch=batch, progress=progress)
+            done = catch_up(self.store, self.projection, batch=batch, progress=progress)
+            self.view.release_journal()
+            return done
 
     def projected_entries(self) -> int:
         """How many log entries the view holds."""

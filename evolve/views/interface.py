@@ -291,5 +291,9 @@ class TimelineView(TrackingRecorder, ABC):
         """Make the view's tables this version's layout; True if a projected view was
         dropped (the caller projects the log again)."""
 
+    def release_journal(self) -> None:
+        """Give back the disk space a bulk write's journal took (SQLite's write-ahead log), once
+        it is over; nothing elsewhere."""
+
     def close(self) -> None:
         """Close what the view opened itself (the store's datastore is closed by the store)."""

@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError, Notification, StoredEvent,
 from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT, SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
 from evolve.projection import TimelineProjection, project_appended
+from evolve.recorders import bound_wal
 from evolve.records import EventRecord
 from evolve.views.interface import TimelineView
 from evolve.views.reader import SqlReader
@@ -48,6 +49,7 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             cursor = connection.cursor()
             try:
                 cursor.execute("BEGIN IMMEDIATE")
+                bound_wal(cursor)
                 writer = _writer(cursor)
                 yield writer
                 writer.flush()
@@ -146,6 +148,13 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
                 self._opened.append(connection)
             self._readers.connection = connection
         return connection
+
+    def release_journal(self) -> None:
+        """Checkpoint the write-ahead log into the database and truncate it. A rebuild's batches
+        grow it to a third of the database; left alone it keeps that size until the next write."""
+        if not self.datastore.pool.is_sqlite_memory_mode:
+            with self.datastore.get_connection(commit=False) as connection:
+                connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         with self._opened_lock:
