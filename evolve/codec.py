@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from typing import NamedTuple
 
 import msgspec
@@ -71,14 +72,16 @@ _decoded: dict[tuple[bytes, bytes | None], Status] = {}
 _DECODED_LIMIT = 50_000
 
 
-def decode(scalar: bytes, lists_data: bytes | None) -> Status:
+def decode(scalar: bytes, lists_data: bytes | None, unpack: Callable[[bytes], bytes] | None = None) -> Status:
+    """The status of these bytes; `unpack` turns stored bytes into JSON (the cache is keyed by the
+    stored bytes, so a cached row is not unpacked again)."""
     key = (scalar, lists_data)
     found = _decoded.get(key)
     if found is not None:
         return found
-    status = _status_decoder.decode(scalar)
+    status = _status_decoder.decode(unpack(scalar) if unpack is not None else scalar)
     if lists_data is not None:
-        lists = _lists_decoder.decode(lists_data)
+        lists = _lists_decoder.decode(unpack(lists_data) if unpack is not None else lists_data)
         status = replace(status, funding=lists.funding, milestones=lists.milestones)
     with _lock:
         if len(_decoded) >= _DECODED_LIMIT:

@@ -13,6 +13,7 @@ from evolve.catalogue import PolicyPublished
 from evolve.counts import Counts, Group
 from evolve.records import EventRecord
 from evolve.state import Status
+from evolve.views import blobs
 from evolve.views.interface import PolicyVersion, Relation, Span, TimelineReader
 from evolve.views.sql import JOINED, Dialect, as_bytes, day_of, status_of
 
@@ -126,11 +127,11 @@ class SqlReader(TimelineReader):
             clauses.append("position IN (SELECT position FROM timeline_subjects WHERE subject=?)")
             params.append(subject)
         statement = "SELECT record FROM timeline_entries WHERE " + " AND ".join(clauses) + " ORDER BY position LIMIT ?"  # noqa: S608
-        return [_record(as_bytes(row[0])) for row in self.rows(statement, [*params, limit])]
+        return [_record(blobs.unpack(as_bytes(row[0]))) for row in self.rows(statement, [*params, limit])]
 
     def record(self, event_id: str) -> EventRecord | None:
         found = self.rows("SELECT record FROM timeline_entries WHERE event_id=?", (event_id,))
-        return _record(as_bytes(found[0][0])) if found else None
+        return _record(blobs.unpack(as_bytes(found[0][0]))) if found else None
 
     def relations(
         self, related: str, recorded_us: int, relation: str | None = None, day: dt.date | None = None
@@ -213,11 +214,11 @@ class SqlReader(TimelineReader):
 
     def policies(self, day: dt.date, recorded_us: int, after: str | None, limit: int) -> list[PolicyVersion]:
         found = self._policies("p.policy_id>?", after or "", day, recorded_us, " ORDER BY p.policy_id LIMIT ?", limit)
-        return [PolicyVersion(str(event_id), _policy(as_bytes(event))) for event_id, event in found]
+        return [PolicyVersion(str(event_id), _policy(blobs.unpack(as_bytes(event)))) for event_id, event in found]
 
     def policy(self, policy_id: str, day: dt.date, recorded_us: int) -> PolicyVersion | None:
         found = self._policies("p.policy_id=?", policy_id, day, recorded_us, "")
-        return PolicyVersion(str(found[0][0]), _policy(as_bytes(found[0][1]))) if found else None
+        return PolicyVersion(str(found[0][0]), _policy(blobs.unpack(as_bytes(found[0][1])))) if found else None
 
     def timelines(self, recorded_us: int, start: dt.date, end: dt.date) -> dict[str, list[Span]]:
         found = self.rows(

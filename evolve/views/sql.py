@@ -14,11 +14,12 @@ from typing import Any
 
 from evolve import codec
 from evolve.state import Status
+from evolve.views import blobs
 
 #: The shape of the tables below. Bump it when they change: a database projected
 #: under another layout has its view dropped and projected again from the log,
 #: which is the only truth (see the views' ``upgrade``).
-LAYOUT_VERSION = 8
+LAYOUT_VERSION = 9
 
 
 def table_statements(blob: str, without_rowid: str, position_key: str) -> list[str]:
@@ -118,7 +119,8 @@ JOINED = "FROM timeline_intervals LEFT JOIN timeline_lists ON hash = lists"
 
 
 def status_of(scalar: Any, lists: Any) -> Status:
-    return codec.decode(as_bytes(scalar), as_bytes(lists) if lists is not None else None)
+    """A stored row's status from its packed blobs (:mod:`evolve.views.blobs`)."""
+    return codec.decode(as_bytes(scalar), as_bytes(lists) if lists is not None else None, unpack=blobs.unpack)
 
 
 class Dialect:

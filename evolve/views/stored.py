@@ -12,6 +12,7 @@ import msgspec
 
 from evolve.catalogue import Correctable
 from evolve.records import micros
+from evolve.views import blobs
 from evolve.views.interface import NO_ENTRY, OPEN, Ending, Entry, LastEntry, Segment, TimelineEvent
 from evolve.views.pending import Pending
 from evolve.views.sql import JOINED, Dialect, as_bytes, day_of
@@ -82,7 +83,7 @@ class StoredRows:
             statement += " AND valid_to<?"
             params.append(below.isoformat())
         return [
-            Segment(day_of(a), day_of(b), int(r), as_bytes(s), h, as_bytes(d) if d is not None else None)
+            Segment(day_of(a), day_of(b), int(r), blobs.unpack(as_bytes(s)), h, _unpacked(d))
             for a, b, r, s, h, d in self.rows(statement + " ORDER BY valid_from", params)
         ]
 
@@ -233,9 +234,14 @@ IntervalColumns = (
 )
 
 
+def _unpacked(blob: Any) -> bytes | None:
+    return blobs.unpack(as_bytes(blob)) if blob is not None else None
+
+
 def _event(current: Any) -> Correctable | None:
-    return _decode_correctable(as_bytes(current)) if current is not None else None
+    return _decode_correctable(blobs.unpack(as_bytes(current))) if current is not None else None
 
 
 def _timeline_event(effective: str, position: Any, event_id: Any, current: Any) -> TimelineEvent:
-    return TimelineEvent(day_of(effective), int(position), str(event_id), _decode_correctable(as_bytes(current)))
+    event = _decode_correctable(blobs.unpack(as_bytes(current)))
+    return TimelineEvent(day_of(effective), int(position), str(event_id), event)

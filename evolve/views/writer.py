@@ -22,6 +22,7 @@ from evolve.catalogue import BaseEvent, PolicyPublished, Scope
 from evolve.records import EventRecord, micros
 from evolve.state import Status
 from evolve.types import END_OF_TIME
+from evolve.views import blobs
 from evolve.views.interface import OPEN, Ending, Entry, LastEntry, Segment, TimelineEvent, TimelineWriter
 from evolve.views.pending import EntryRow, IntervalRow, Pending, TouchRow
 from evolve.views.sql import day_of
@@ -39,7 +40,7 @@ def current_columns(current: BaseEvent | None, fallback: dt.date) -> CurrentColu
     if current is None:
         return (None, fallback.isoformat(), 0)
     scope = current.scope_or_none
-    return (_encode(current), current.effective.isoformat(), int(scope is not None and scope.is_broadcast))
+    return (blobs.pack(_encode(current)), current.effective.isoformat(), int(scope is not None and scope.is_broadcast))
 
 
 class SqlWriter(TimelineWriter):
@@ -88,7 +89,7 @@ class SqlWriter(TimelineWriter):
                 event.effective.isoformat(),
                 record.recorded_at.isoformat(),
                 recorded_us,
-                _encode(record),
+                blobs.pack(_encode(record)),
                 *current_columns(current, event.effective),
             )
         )
@@ -100,7 +101,7 @@ class SqlWriter(TimelineWriter):
         row = self.pending.entry(event_id)
         if row is None:
             return self.stored.entry(event_id)
-        current = _decode_correctable(row.current) if row.current is not None else None
+        current = _decode_correctable(blobs.unpack(row.current)) if row.current is not None else None
         return Entry(row.position, day_of(row.fold_effective), current)
 
     def set_current(self, position: int, current: BaseEvent | None) -> None:
@@ -247,11 +248,11 @@ class SqlWriter(TimelineWriter):
             status.stage.value if status.stage is not None else None,
             status.name,
             status.last_event_id,
-            data.scalar,
+            blobs.pack(data.scalar),
             data.lists,
         )
         if data.lists is not None and data.lists_data is not None:
-            self.pending.lists[data.lists] = data.lists_data
+            self.pending.lists[data.lists] = blobs.pack(data.lists_data)
         named = [("member", m) for m in status.members]
         named += [(relation, org) for relation, org in (("parent", status.parent), ("region", status.region)) if org]
         named += [(relation, code.upper()) for relation, code in (("code", status.code), ("ods_code", status.ods_code))
@@ -304,7 +305,7 @@ class SqlWriter(TimelineWriter):
         if event is not None:
             row = self.pending.entries.get(position)
             event_id = row.event_id if row is not None else self.stored.entry_at(position).event_id
-            version = (event.policy_id, event.effective.isoformat(), event_id, _encode(event))
+            version = (event.policy_id, event.effective.isoformat(), event_id, blobs.pack(_encode(event)))
         self.stored.set_policy(position, version, recorded_us)
 
 
