@@ -44,7 +44,6 @@ class IntervalRow(NamedTuple):
     kind: str
     stage: str | None
     name: str
-    event_id: str
     status: bytes
     lists: str | None
 

@@ -57,7 +57,6 @@ def table_statements(blob: str, without_rowid: str, position_key: str) -> list[s
             kind TEXT NOT NULL,
             stage TEXT,
             name TEXT NOT NULL,
-            event_id TEXT NOT NULL,
             status {blob} NOT NULL,
             lists TEXT,
             PRIMARY KEY (org, valid_from, recorded_from_us))""",

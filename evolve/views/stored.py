@@ -230,7 +230,7 @@ EntryColumns = (
 )
 RelationColumns = "org, valid_from, recorded_from_us, relation, related, valid_to, recorded_to_us"
 IntervalColumns = (
-    "org, valid_from, valid_to, recorded_from_us, recorded_to_us, kind, stage, name, event_id, status, lists"
+    "org, valid_from, valid_to, recorded_from_us, recorded_to_us, kind, stage, name, status, lists"
 )
 
 

@@ -247,7 +247,6 @@ class SqlWriter(TimelineWriter):
             status.kind.value,
             status.stage.value if status.stage is not None else None,
             status.name,
-            status.last_event_id,
             blobs.pack(data.scalar),
             data.lists,
         )
