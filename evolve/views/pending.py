@@ -44,7 +44,7 @@ class IntervalRow(NamedTuple):
     kind: str
     stage: str | None
     name: str
-    status: bytes
+    status: bytes  # the status's JSON, packed when sent (evolve.views.blobs)
     lists: str | None
 
 

@@ -197,10 +197,14 @@ class StoredRows:
                 ended,
             )
             self._executemany(f"DELETE FROM {table} WHERE org=? AND valid_from=? AND recorded_from_us=?", unmade)  # noqa: S608
-        self._insert("timeline_intervals", IntervalColumns, list(pending.inserts.values()), copy=copy)
+        # Interval rows and lists are packed only now: a refold replaces most of the rows it buffers
+        # before the transaction ends (a row made and unmade at one record time is never sent).
+        intervals = [row._replace(status=blobs.pack(row.status)) for row in pending.inserts.values()]
+        self._insert("timeline_intervals", IntervalColumns, intervals, copy=copy)
         self._insert("timeline_relations", RelationColumns, pending.relation_rows(), copy=copy)
         self._insert_ignore("timeline_dependents (cause, org)", "(?,?)", sorted(pending.dependents))
-        self._insert_ignore("timeline_lists (hash, data)", "(?,?)", list(pending.lists.items()))
+        lists = [(digest, blobs.pack(data)) for digest, data in pending.lists.items()]
+        self._insert_ignore("timeline_lists (hash, data)", "(?,?)", lists)
 
     def _executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:

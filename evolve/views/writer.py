@@ -247,11 +247,11 @@ class SqlWriter(TimelineWriter):
             status.kind.value,
             status.stage.value if status.stage is not None else None,
             status.name,
-            blobs.pack(data.scalar),
+            data.scalar,  # packed when sent (StoredRows.write): most pending rows never are
             data.lists,
         )
         if data.lists is not None and data.lists_data is not None:
-            self.pending.lists[data.lists] = blobs.pack(data.lists_data)
+            self.pending.lists[data.lists] = data.lists_data
         named = [("member", m) for m in status.members]
         named += [(relation, org) for relation, org in (("parent", status.parent), ("region", status.region)) if org]
         named += [(relation, code.upper()) for relation, code in (("code", status.code), ("ods_code", status.ods_code))
