@@ -3,8 +3,8 @@
 Every interval row holds a whole status and every entry row its record and current version,
 as JSON: most of the view's bytes, and mostly the same keys, enum values and phrases again and
 again. Each blob alone is too small for a compressor to find that repetition (a status of
-~550 bytes shrinks to ~350), but against a dictionary trained on evolve's own history it
-shrinks to ~100-160 (issue 16, ``bytes_per_event``).
+~560 bytes shrinks to ~350), but against a dictionary trained on evolve's own history it
+shrinks to ~190 (issue 16, ``bytes_per_event``; docs/performance.md).
 
 The dictionary (``blobs.zdict``, beside this module) is trained on the curated history's
 projected blobs by ``python -m evolve.views.blobs events/`` and is part of the view's layout:
