@@ -88,17 +88,24 @@ class Queries:
         return day, dt.datetime.fromtimestamp(latest / 1_000_000, tz=dt.UTC), latest
 
     def state(self, org: str, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> OrganisationState:
+        now = self._clock()
+        day = as_of or now.date()
         with self._reader() as read:
-            day, known, at_us = self._coordinates(read, as_of, known_at)
-            status = read.state(org, day, at_us)
-            if status is None:
+            # The coordinates of _coordinates, read in the same statement as the state.
+            found = read.point(org, day, recorded_us(known_at) if known_at is not None else None)
+            if known_at is not None:
+                known = known_at
+            elif found.recorded_us is not None:
+                known = dt.datetime.fromtimestamp(found.recorded_us / 1_000_000, tz=dt.UTC)
+            else:
+                known = now
+            if found.status is None:
                 if read.known_organisation(org):
                     raise NotFound(
                         f"organisation {org!r} did not exist on {day.isoformat()} (as known at {known.isoformat()})"
                     )
                 raise NotFound(f"no organisation {org!r}")
-            held = read.relations(org, at_us, day=day)
-        return _answer(status, day, known, held)
+        return _answer(found.status, day, known, found.held)
 
     def organisations(
         self,

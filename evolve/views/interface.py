@@ -114,6 +114,15 @@ class Span(NamedTuple):
     state: Status
 
 
+class Point(NamedTuple):
+    """One organisation on a day, read at once: the record time it was read at (None for an empty
+    view), its state then (None if it did not exist) and the relations others held to it."""
+
+    recorded_us: int | None
+    status: Status | None
+    held: list[Relation]
+
+
 class PolicyVersion(NamedTuple):
     """A policy as one event recorded it."""
 
@@ -201,6 +210,11 @@ class TimelineReader(Protocol):
 
     def known_organisation(self, org: str) -> bool:
         """Whether any entry ever named `org` as an organisation."""
+
+    def point(self, org: str, day: dt.date, recorded_us: int | None) -> Point:
+        """`org` on `day` as known at `recorded_us` (None: as the newest entry knows it), with the
+        relations (member, parent, region) others' states hold to it on `day`. One statement on SQL:
+        on PostgreSQL each statement is a round trip, and these were three."""
 
     def states(
         self,

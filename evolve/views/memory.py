@@ -28,6 +28,7 @@ from evolve.views.interface import (
     Ending,
     Entry,
     LastEntry,
+    Point,
     PolicyVersion,
     Relation,
     Segment,
@@ -235,6 +236,12 @@ class MemoryReader(TimelineReader):
 
     def known_organisation(self, org: str) -> bool:
         return org in self.t.organisations
+
+    def point(self, org: str, day: dt.date, recorded_us: int | None) -> Point:
+        at = recorded_us if recorded_us is not None else self.latest_recorded_us()
+        if at is None:
+            return Point(None, None, [])
+        return Point(at, self.state(org, day, at), self.relations(org, at, day=day))
 
     def states(
         self,

@@ -14,7 +14,7 @@ from evolve.counts import Counts, Group
 from evolve.records import EventRecord
 from evolve.state import Status
 from evolve.views import blobs
-from evolve.views.interface import PolicyVersion, Relation, Span, TimelineReader
+from evolve.views.interface import Point, PolicyVersion, Relation, Span, TimelineReader
 from evolve.views.sql import JOINED, Dialect, as_bytes, day_of, status_of
 
 _record = msgspec.json.Decoder(EventRecord).decode
@@ -32,6 +32,20 @@ _HOLDS_CODE = (
     "EXISTS (SELECT 1 FROM timeline_relations r WHERE r.org = timeline_intervals.org "
     "AND r.valid_from = timeline_intervals.valid_from AND r.recorded_from_us = timeline_intervals.recorded_from_us "
     "AND r.relation IN ('code', 'ods_code') AND r.related = ?)"
+)
+
+
+#: `org` on a day, as known at a record time (or the newest entry's), and the relations others hold
+#: to it, in one statement: part 0 is the record time read at, part 1 the state, parts 2 the relations.
+_POINT = (
+    "WITH k AS (SELECT COALESCE(?, (SELECT recorded_us FROM timeline_entries ORDER BY position DESC LIMIT 1)) AS us) "
+    "SELECT 0, k.us, NULL, NULL, NULL, NULL, NULL, NULL FROM k "
+    "UNION ALL SELECT 1, NULL, s.status, s.data, NULL, NULL, NULL, NULL FROM (SELECT status, data "
+    "FROM k, timeline_intervals LEFT JOIN timeline_lists ON hash = lists WHERE org=? AND valid_from<=? AND valid_to>? "
+    "AND recorded_from_us<=k.us AND recorded_to_us>k.us ORDER BY valid_from DESC LIMIT 1) s "
+    "UNION ALL SELECT 2, NULL, NULL, NULL, r.org, r.relation, r.valid_from, r.valid_to "
+    "FROM k, timeline_relations r WHERE r.related=? AND r.recorded_from_us<=k.us AND r.recorded_to_us>k.us "
+    "AND r.relation IN ('member', 'parent', 'region') AND r.valid_from<=? AND r.valid_to>?"
 )
 
 
@@ -56,6 +70,22 @@ class SqlReader(TimelineReader):
 
     def known_organisation(self, org: str) -> bool:
         return bool(self.rows("SELECT 1 FROM timeline_organisations WHERE org=?", (org,)))
+
+    def point(self, org: str, day: dt.date, recorded_us: int | None) -> Point:
+        iso = day.isoformat()
+        at: int | None = None
+        status: Status | None = None
+        held: list[Relation] = []
+        for part, us, scalar, lists, holder, relation, valid_from, valid_to in self.rows(
+            _POINT, (recorded_us, org, iso, iso, org, iso, iso)
+        ):
+            if part == 0:
+                at = int(us) if us is not None else None
+            elif part == 1:
+                status = status_of(scalar, lists)
+            else:
+                held.append(Relation(str(holder), org, str(relation), day_of(valid_from), day_of(valid_to)))
+        return Point(at, status, held)
 
     def states(
         self,

@@ -134,3 +134,35 @@ def test_the_stores_counts_equal_counting_the_states(history: Evolve) -> None:
         flagged = sum(read.counts(day, latest).flags.total() for day in days)
         sub_areas = sum(n for day in days for g, n in read.counts(day, latest).groups.items() if g.sub_area)
     assert flagged > 0 and sub_areas > 0  # the history has flags and sub-areas to count
+
+
+def test_a_point_read_is_the_state_and_its_relations_read_apart(history: Evolve) -> None:
+    """`point` answers an organisation's page in one statement (on PostgreSQL each statement is a
+    round trip); it must say what `latest_recorded_us`, `state` and `relations` say apart, for
+    organisations others name and for those they do not, as known now and halfway, and also on a
+    day an organisation did not exist."""
+    days = [D("2015-01-01"), D("2016-04-01"), D("2018-04-01"), D("2020-04-01"), D("2022-07-01")]
+    with history.view.reader() as read:
+        latest = read.latest_recorded_us()
+        assert latest is not None
+        halfway = micros(read.records(after=history.position() // 2, limit=1)[0].recorded_at)
+        named = {r.related for day in days for r in read.relations_on(day, latest)}
+        orgs = sorted(named | {s.id for s in read.states(days[-1], latest)[::7]})
+        assert len(named) > 50
+        seen = 0
+        for known in (latest, halfway):
+            for day in days:
+                for org in orgs:
+                    found = read.point(org, day, known)
+                    assert found.recorded_us == known
+                    assert found.status == read.state(org, day, known), (org, day)
+                    assert sorted(found.held) == sorted(read.relations(org, known, day=day)), (org, day)
+                    seen += bool(found.held)
+        assert read.point(orgs[0], days[0], None) == read.point(orgs[0], days[0], latest)
+    assert seen > 100  # relations were compared, not only their absence
+
+
+def test_a_point_read_of_an_empty_view_knows_nothing(make_system: object) -> None:
+    system = make_system()  # type: ignore[operator]
+    with system.view.reader() as read:
+        assert tuple(read.point("anything", D("2020-01-01"), None)) == (None, None, [])
