@@ -197,7 +197,7 @@ class StoredRows:
                 ended,
             )
             self._executemany(f"DELETE FROM {table} WHERE org=? AND valid_from=? AND recorded_from_us=?", unmade)  # noqa: S608
-        # Interval rows and lists are packed only now: a refold replaces most of the rows it buffers
+        # Interval rows and lists are packed only now: a refold may replace rows it buffered
         # before the transaction ends (a row made and unmade at one record time is never sent).
         intervals = [row._replace(status=blobs.pack(row.status)) for row in pending.inserts.values()]
         self._insert("timeline_intervals", IntervalColumns, intervals, copy=copy)

@@ -247,7 +247,7 @@ class SqlWriter(TimelineWriter):
             status.kind.value,
             status.stage.value if status.stage is not None else None,
             status.name,
-            data.scalar,  # packed when sent (StoredRows.write): most pending rows never are
+            data.scalar,  # packed when sent (StoredRows.write): a buffered row may be replaced first
             data.lists,
         )
         if data.lists is not None and data.lists_data is not None:
