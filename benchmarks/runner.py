@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import load
+from benchmarks.concurrent import concurrent_append_ratio
 from benchmarks.es_baseline import store_bare
 from benchmarks.generator import SyntheticLog, generate, sample_queries
 from benchmarks.realistic import generate_realistic
@@ -67,7 +68,12 @@ TARGETS = {
     "api_ratio": (">=", 0.8),
     "rebuild_seconds_1m": ("<=", 60.0),
     "import_seconds_1m": ("<=", 90.0),
+    "concurrent_append_ratio": (">=", 3.0),
 }
+
+#: Writer processes for `concurrent_append_ratio`, and single appends each (quick, full).
+WRITERS = 8
+CONCURRENT_APPENDS = (40, 100)
 
 
 def log(message: str) -> None:
@@ -371,6 +377,20 @@ def code_version() -> dict[str, Any]:
     return {"commit": commit, "modified": [line[3:] for line in status.splitlines() if line[:2].strip() == "M"]}
 
 
+def run_concurrent(stores: Stores, appends: int, writers: int = WRITERS) -> dict[str, Any]:
+    """`concurrent_append_ratio` on a fresh store (benchmarks/concurrent.py): single appends/s of
+    `writers` processes ÷ 1, the projection on. Its own store, so the ratio is the write path's, not
+    the size's."""
+    db = stores.fresh("concurrent")
+    try:
+        log(f"concurrent appends: 1 writer, then {writers} writer processes, {appends} appends each")
+        figures = concurrent_append_ratio(db.url, writers=writers, appends=appends)
+    finally:
+        stores.drop(db)
+    log(f"concurrent_append_ratio {figures['concurrent_append_ratio']:.2f}")
+    return figures
+
+
 def headline(per_size: list[dict[str, Any]], api: dict[str, Any]) -> dict[str, Any]:
     largest = per_size[-1]
     base = next((s for s in per_size if s["size"] == 10_000), per_size[0])
@@ -453,6 +473,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if db is not None:
                 api = run_api(db, args.seed, n + tail, workdir, api_seconds, api_rounds, args.workload)
                 stores.drop(db)
+        if not args.no_concurrent:
+            result.update(run_concurrent(stores, CONCURRENT_APPENDS[0 if args.quick else 1]))
     finally:
         stores.cleanup()
         if not args.workdir:
@@ -522,6 +544,11 @@ def table(result: dict[str, Any]) -> str:
     lines.append(f"rebuild_ratio      {fmt(result.get('rebuild_ratio'), '.4f')}")
     lines.append(f"es_ratio           {fmt(result.get('es_ratio'), '.3f')}")
     lines.append(f"bytes_per_event    {fmt(result.get('bytes_per_event'), ',.0f')}")
+    lines.append(
+        f"concurrent_append_ratio {fmt(result.get('concurrent_append_ratio'), '.2f')}  "
+        f"(1 writer {fmt(result.get('append_eps_1_writer'), ',.0f')}/s, "
+        f"{WRITERS} writers {fmt(result.get(f'append_eps_{WRITERS}_writers'), ',.0f')}/s)"
+    )
     lines.append("targets: " + "; ".join(f"{k}: {v}" for k, v in result["targets"].items()))
     lines.append(f"elapsed {result['elapsed_s']:.0f}s")
     return "\n".join(lines)
@@ -559,6 +586,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tail", type=int, default=0, help="single appends measured per size (default 150 quick, 500)")
     p.add_argument("--queries", type=int, default=0, help="as_of queries timed per size (default 500 quick, 2000)")
     p.add_argument("--no-api", action="store_true", help="skip the API measurement")
+    p.add_argument("--no-concurrent", action="store_true", help="skip concurrent_append_ratio (8 writer processes)")
     p.add_argument(
         "--postgres-url",
         default=os.environ.get("EVOLVE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),

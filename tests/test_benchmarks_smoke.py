@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks.generator import CORRECTION_DISTANCE, generate, sample_queries
 from benchmarks.realistic import CURATED, generate_realistic
-from benchmarks.runner import parse_sizes, run_size
+from benchmarks.runner import parse_sizes, run_concurrent, run_size
 from benchmarks.stores import Stores
 from evolve import files
 from evolve.bootstrap import Evolve
@@ -80,6 +80,13 @@ def test_runner_at_a_tiny_size(tmp_path: Path) -> None:
         assert figures[key] > 0
     assert figures["bytes_per_event"] > 0
     assert list(tmp_path.iterdir()) == []  # the database, and the bare eventsourcing one, were removed
+
+
+def test_concurrent_appends_at_a_tiny_size(tmp_path: Path) -> None:
+    figures = run_concurrent(Stores("sqlite", tmp_path), appends=3, writers=2)
+    assert set(figures) == {"append_eps_1_writer", "append_eps_2_writers", "concurrent_append_ratio"}
+    assert figures["concurrent_append_ratio"] > 0
+    assert list(tmp_path.iterdir()) == []  # its store was removed
 
 
 def test_the_realistic_workload_is_the_curated_history_copied(make_system: Callable[..., Evolve]) -> None:
