@@ -13,9 +13,8 @@ from evolve.catalogue import PolicyPublished
 from evolve.counts import Counts, Group
 from evolve.records import EventRecord
 from evolve.state import Status
-from evolve.views import blobs
 from evolve.views.interface import Point, PolicyVersion, Relation, Span, TimelineReader
-from evolve.views.sql import JOINED, Dialect, as_bytes, day_of, status_of
+from evolve.views.sql import JOINED, Dialect, day_of, status_of, unpacked
 
 _record = msgspec.json.Decoder(EventRecord).decode
 _policy = msgspec.json.Decoder(PolicyPublished).decode
@@ -38,14 +37,14 @@ _HOLDS_CODE = (
 #: `org` on a day, as known at a record time (or the newest entry's), and the relations others hold
 #: to it, in one statement: part 0 is the record time read at, part 1 the state, parts 2 the relations.
 _POINT = (
-    "WITH k AS (SELECT COALESCE(?, (SELECT recorded_us FROM timeline_entries ORDER BY position DESC LIMIT 1)) AS us) "
+    "WITH k AS (SELECT COALESCE(?, (SELECT recorded_us FROM timeline_entries ORDER BY position DESC LIMIT 1)) AS us) "  # noqa: S608 - constants; every value is a bound parameter
     "SELECT 0, k.us, NULL, NULL, NULL, NULL, NULL, NULL FROM k "
-    "UNION ALL SELECT 1, NULL, s.status, s.data, NULL, NULL, NULL, NULL FROM (SELECT status, data "
-    "FROM k, timeline_intervals LEFT JOIN timeline_lists ON hash = lists WHERE org=? AND valid_from<=? AND valid_to>? "
-    "AND recorded_from_us<=k.us AND recorded_to_us>k.us ORDER BY valid_from DESC LIMIT 1) s "
-    "UNION ALL SELECT 2, NULL, NULL, NULL, r.org, r.relation, r.valid_from, r.valid_to "
-    "FROM k, timeline_relations r WHERE r.related=? AND r.recorded_from_us<=k.us AND r.recorded_to_us>k.us "
-    "AND r.relation IN ('member', 'parent', 'region') AND r.valid_from<=? AND r.valid_to>?"
+    f"UNION ALL SELECT 1, NULL, s.status, s.data, NULL, NULL, NULL, NULL FROM (SELECT status, data {JOINED} "
+    "WHERE org=? AND valid_from<=? AND valid_to>? AND recorded_from_us<=(SELECT us FROM k) "
+    "AND recorded_to_us>(SELECT us FROM k) ORDER BY valid_from DESC LIMIT 1) s "
+    "UNION ALL SELECT 2, NULL, NULL, NULL, org, relation, valid_from, valid_to FROM timeline_relations "
+    "WHERE related=? AND recorded_from_us<=(SELECT us FROM k) AND recorded_to_us>(SELECT us FROM k) "
+    f"AND relation IN {_BETWEEN_ORGANISATIONS} AND valid_from<=? AND valid_to>?"
 )
 
 
@@ -157,11 +156,11 @@ class SqlReader(TimelineReader):
             clauses.append("position IN (SELECT position FROM timeline_subjects WHERE subject=?)")
             params.append(subject)
         statement = "SELECT record FROM timeline_entries WHERE " + " AND ".join(clauses) + " ORDER BY position LIMIT ?"  # noqa: S608
-        return [_record(blobs.unpack(as_bytes(row[0]))) for row in self.rows(statement, [*params, limit])]
+        return [_record(unpacked(row[0])) for row in self.rows(statement, [*params, limit])]
 
     def record(self, event_id: str) -> EventRecord | None:
         found = self.rows("SELECT record FROM timeline_entries WHERE event_id=?", (event_id,))
-        return _record(blobs.unpack(as_bytes(found[0][0]))) if found else None
+        return _record(unpacked(found[0][0])) if found else None
 
     def relations(
         self, related: str, recorded_us: int, relation: str | None = None, day: dt.date | None = None
@@ -244,11 +243,11 @@ class SqlReader(TimelineReader):
 
     def policies(self, day: dt.date, recorded_us: int, after: str | None, limit: int) -> list[PolicyVersion]:
         found = self._policies("p.policy_id>?", after or "", day, recorded_us, " ORDER BY p.policy_id LIMIT ?", limit)
-        return [PolicyVersion(str(event_id), _policy(blobs.unpack(as_bytes(event)))) for event_id, event in found]
+        return [PolicyVersion(str(event_id), _policy(unpacked(event))) for event_id, event in found]
 
     def policy(self, policy_id: str, day: dt.date, recorded_us: int) -> PolicyVersion | None:
         found = self._policies("p.policy_id=?", policy_id, day, recorded_us, "")
-        return PolicyVersion(str(found[0][0]), _policy(blobs.unpack(as_bytes(found[0][1])))) if found else None
+        return PolicyVersion(str(found[0][0]), _policy(unpacked(found[0][1]))) if found else None
 
     def timelines(self, recorded_us: int, start: dt.date, end: dt.date) -> dict[str, list[Span]]:
         found = self.rows(

@@ -113,6 +113,11 @@ def as_bytes(value: Any) -> bytes:
     return bytes(value)
 
 
+def unpacked(value: Any) -> bytes:
+    """A stored blob's JSON (the views pack every blob: :mod:`evolve.views.blobs`)."""
+    return blobs.unpack(as_bytes(value))
+
+
 #: Interval rows with their lists (see :mod:`evolve.codec`).
 JOINED = "FROM timeline_intervals LEFT JOIN timeline_lists ON hash = lists"
 

@@ -15,7 +15,7 @@ from evolve.records import micros
 from evolve.views import blobs
 from evolve.views.interface import NO_ENTRY, OPEN, Ending, Entry, LastEntry, Segment, TimelineEvent
 from evolve.views.pending import Pending
-from evolve.views.sql import JOINED, Dialect, as_bytes, day_of
+from evolve.views.sql import JOINED, Dialect, day_of, unpacked
 
 _decode_correctable = msgspec.json.Decoder(Correctable).decode
 #: Up to this many pending rows, PostgreSQL gets them in one pipeline rather than by COPY.
@@ -83,7 +83,7 @@ class StoredRows:
             statement += " AND valid_to<?"
             params.append(below.isoformat())
         return [
-            Segment(day_of(a), day_of(b), int(r), blobs.unpack(as_bytes(s)), h, _unpacked(d))
+            Segment(day_of(a), day_of(b), int(r), unpacked(s), h, _unpacked(d))
             for a, b, r, s, h, d in self.rows(statement + " ORDER BY valid_from", params)
         ]
 
@@ -239,13 +239,13 @@ IntervalColumns = (
 
 
 def _unpacked(blob: Any) -> bytes | None:
-    return blobs.unpack(as_bytes(blob)) if blob is not None else None
+    return unpacked(blob) if blob is not None else None
 
 
 def _event(current: Any) -> Correctable | None:
-    return _decode_correctable(blobs.unpack(as_bytes(current))) if current is not None else None
+    return _decode_correctable(unpacked(current)) if current is not None else None
 
 
 def _timeline_event(effective: str, position: Any, event_id: Any, current: Any) -> TimelineEvent:
-    event = _decode_correctable(blobs.unpack(as_bytes(current)))
+    event = _decode_correctable(unpacked(current))
     return TimelineEvent(day_of(effective), int(position), str(event_id), event)
