@@ -85,20 +85,18 @@ class Queries:
         latest = read.latest_recorded_us()
         if latest is None:
             return day, now, recorded_us(now)
-        return day, dt.datetime.fromtimestamp(latest / 1_000_000, tz=dt.UTC), latest
+        return day, _known(latest), latest
 
     def state(self, org: str, as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> OrganisationState:
         now = self._clock()
         day = as_of or now.date()
         with self._reader() as read:
-            # The coordinates of _coordinates, read in the same statement as the state.
+            # The defaults of _coordinates, the newest record time read in the same statement as the state.
             found = read.point(org, day, recorded_us(known_at) if known_at is not None else None)
             if known_at is not None:
                 known = known_at
-            elif found.recorded_us is not None:
-                known = dt.datetime.fromtimestamp(found.recorded_us / 1_000_000, tz=dt.UTC)
             else:
-                known = now
+                known = _known(found.recorded_us) if found.recorded_us is not None else now
             if found.status is None:
                 if read.known_organisation(org):
                     raise NotFound(
@@ -338,6 +336,11 @@ def _by_related(relations: Iterable[Relation]) -> dict[str, list[Relation]]:
     for relation in relations:
         out[relation.related].append(relation)
     return out
+
+
+def _known(latest_us: int) -> dt.datetime:
+    """The newest entry's record time as the `known_at` an answer reports."""
+    return dt.datetime.fromtimestamp(latest_us / 1_000_000, tz=dt.UTC)
 
 
 def _answer(status: Status, day: dt.date, known: dt.datetime, held: list[Relation]) -> OrganisationState:
