@@ -101,6 +101,7 @@ class Evolve:
             logger.warning("the view had another layout: dropped, and projected again from the log")
             if self.project_on_append:
                 self.catch_up()
+                self.view.release_journal()  # a whole log projected again, as a rebuild does
 
     @contextmanager
     def _schema_lock(self) -> Iterator[None]:
