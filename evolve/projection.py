@@ -99,6 +99,8 @@ def project_batch(writer: TimelineWriter, records: Sequence[EventRecord]) -> lis
     later one (a retraction, then a correction of the event that named what it retracted) is no
     violation. So what a refold found along the way is looked at again at the end.
     """
+    if len(records) > 1:
+        writer.prefetch(_starts(records))
     found = [v for record in records for v in project(writer, record)]
     first: dict[str, dt.date] = {}
     for violation in found:
@@ -171,6 +173,8 @@ def _project_correction(writer: TimelineWriter, correction: EventCorrected, reco
 
 def refold(writer: TimelineWriter, work: list[tuple[dt.date, str]], recorded_us: int) -> list[Violation]:
     """Recompute each (from-date, organisation) timeline, following what depends on it."""
+    if len(work) > 1:  # a broadcast's systems, a correction's organisations
+        writer.prefetch(_earliest(work))
     heap = list(work)
     heapq.heapify(heap)
     violations: list[Violation] = []
@@ -190,6 +194,27 @@ def refold(writer: TimelineWriter, work: list[tuple[dt.date, str]], recorded_us:
             for dependent in sorted(writer.dependents_of(org)):
                 heapq.heappush(heap, (since, dependent))
     return violations
+
+
+def _starts(records: Sequence[EventRecord]) -> dict[str, dt.date]:
+    """The organisations a batch's events name, each from the earliest of their dates (broadcasts
+    and corrections find theirs as they are projected)."""
+    return _earliest(
+        [
+            (record.event.effective, org)
+            for record in records
+            if not isinstance(record.event, EventCorrected | PolicyPublished)
+            for org in record.event.subjects()
+        ]
+    )
+
+
+def _earliest(work: Sequence[tuple[dt.date, str]]) -> dict[str, dt.date]:
+    starts: dict[str, dt.date] = {}
+    for day, org in work:
+        if org not in starts or day < starts[org]:
+            starts[org] = day
+    return starts
 
 
 def _walk(writer: TimelineWriter, org: str, start: dt.date, before: Status | None) -> Walked:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
@@ -196,6 +196,11 @@ class TimelineWriter(ABC):
     @abstractmethod
     def set_policy(self, position: int, event: PolicyPublished | None, recorded_us: int) -> None:
         """The entry at `position` publishes `event` from `recorded_us` on (None: no policy any more)."""
+
+    @abstractmethod
+    def prefetch(self, starts: Mapping[str, dt.date]) -> None:
+        """Refolds of these organisations from these days are coming: read at once what they will
+        read first (a view that answers from memory has nothing to do)."""
 
     @abstractmethod
     def flush(self) -> None:

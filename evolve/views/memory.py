@@ -9,7 +9,7 @@ a copy of the tables and replaces them, with its tracking record, when it commit
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -176,6 +176,9 @@ class MemoryWriter(TimelineWriter):
             if position in touched or (scope is not None and scope.is_broadcast):
                 found.append(TimelineEvent(current.effective, position, str(entry.record.id), current))
         return sorted(found)
+
+    def prefetch(self, starts: Mapping[str, dt.date]) -> None:
+        pass  # everything is in memory already
 
     def endings_of(self, orgs: Sequence[str], day: dt.date) -> list[Ending]:
         found = [e for org in orgs for e in self.t.endings.get(org, ()) if e.effective >= day]

@@ -5,8 +5,8 @@ in-place changes). :class:`evolve.views.writer.SqlWriter` combines these with it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 
@@ -18,6 +18,9 @@ from evolve.views.pending import Pending
 from evolve.views.sql import JOINED, Dialect, day_of, unpacked
 
 _decode_correctable = msgspec.json.Decoder(Correctable).decode
+#: Organisations per statement of a bulk read (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+CHUNK = 500
+_T = TypeVar("_T")
 #: Up to this many pending rows, PostgreSQL gets them in one pipeline rather than by COPY.
 PIPELINE_ROWS = 500
 
@@ -87,6 +90,22 @@ class StoredRows:
             for a, b, r, s, h, d in self.rows(statement + " ORDER BY valid_from", params)
         ]
 
+    def current_rows_of(self, floors: Mapping[str, dt.date]) -> dict[str, list[Segment]]:
+        """:meth:`current_rows` of many organisations at once, each from its own floor: one
+        statement per :data:`CHUNK` organisations instead of one each (on PostgreSQL each is a
+        round trip)."""
+        found: dict[str, list[Segment]] = {org: [] for org in floors}
+        pairs = [(org, day.isoformat()) for org, day in floors.items()]
+        for chunk in _chunks(pairs):
+            rows = self.rows(
+                f"{_want(chunk)} SELECT org, valid_from, valid_to, recorded_from_us, status, lists, data {JOINED} "
+                "JOIN want ON org = o WHERE recorded_to_us=? AND valid_to>=f ORDER BY org, valid_from",
+                [*(value for pair in chunk for value in pair), OPEN],
+            )
+            for o, a, b, r, s, h, d in rows:
+                found[o].append(Segment(day_of(a), day_of(b), int(r), unpacked(s), h, _unpacked(d)))
+        return found
+
     def current_on(self, day: dt.date, column: str | None, value: str | None) -> list[tuple[str, str, int]]:
         """(org, valid_from, recorded_from_us) of the current rows holding on `day`, where
         `column` (``kind`` or ``stage``, chosen by the caller) equals `value` if given."""
@@ -103,6 +122,15 @@ class StoredRows:
         found = self.rows("SELECT MAX(effective) FROM timeline_touches WHERE org=?", (org,))
         return found[0][0] if found else None
 
+    def latest_touches(self, orgs: Sequence[str]) -> dict[str, str | None]:
+        """:meth:`latest_touch` of many organisations at once."""
+        found: dict[str, str | None] = dict.fromkeys(orgs)
+        for chunk in _chunks(list(orgs)):
+            marks = ",".join("?" * len(chunk))
+            statement = f"SELECT org, MAX(effective) FROM timeline_touches WHERE org IN ({marks}) GROUP BY org"  # noqa: S608
+            found.update((str(org), latest) for org, latest in self.rows(statement, chunk))
+        return found
+
     def broadcasts(self, floor: dt.date, below: dt.date | None) -> list[TimelineEvent]:
         """Broadcasts effective on or after `floor` (and before `below`), unordered."""
         statement = (
@@ -115,19 +143,36 @@ class StoredRows:
             params.append(below.isoformat())
         return [_timeline_event(*row) for row in self.rows(statement, params)]
 
-    def touches(self, org: str, day: dt.date) -> list[TimelineEvent]:
-        """Stored entries naming `org`, effective on or after `day`, unordered."""
-        found = self.rows(
+    def touches(self, org: str, day: dt.date, below: dt.date | None = None) -> list[TimelineEvent]:
+        """Stored entries naming `org`, effective on or after `day` (and before `below`), unordered."""
+        statement = (
             "SELECT e.fold_effective, e.position, e.event_id, e.current FROM timeline_touches t "
-            "JOIN timeline_entries e ON e.position = t.position WHERE t.org=? AND t.effective>=?",
-            (org, day.isoformat()),
+            "JOIN timeline_entries e ON e.position = t.position WHERE t.org=? AND t.effective>=?"
         )
-        return [_timeline_event(*row) for row in found]
+        params = [org, day.isoformat()]
+        if below is not None:
+            statement += " AND t.effective<?"
+            params.append(below.isoformat())
+        return [_timeline_event(*row) for row in self.rows(statement, params)]
+
+    def touches_of(self, floors: Mapping[str, dt.date]) -> dict[str, list[TimelineEvent]]:
+        """:meth:`touches` of many organisations at once, each from its own floor."""
+        found: dict[str, list[TimelineEvent]] = {org: [] for org in floors}
+        pairs = [(org, day.isoformat()) for org, day in floors.items()]
+        for chunk in _chunks(pairs):
+            rows = self.rows(
+                f"{_want(chunk)} SELECT t.org, e.fold_effective, e.position, e.event_id, e.current FROM want "  # noqa: S608
+                "JOIN timeline_touches t ON t.org = o AND t.effective>=f "
+                "JOIN timeline_entries e ON e.position = t.position",
+                [value for pair in chunk for value in pair],
+            )
+            for org, *event in rows:
+                found[org].append(_timeline_event(*event))
+        return found
 
     def endings_of(self, orgs: Sequence[str], day: dt.date) -> list[Ending]:
         found: list[Ending] = []
-        for chunk in range(0, len(orgs), 500):
-            some = orgs[chunk : chunk + 500]
+        for some in _chunks(list(orgs)):
             marks = ",".join("?" * len(some))
             rows = self.rows(
                 "SELECT org, effective, position, event_id, successor FROM timeline_endings "  # noqa: S608
@@ -153,8 +198,10 @@ class StoredRows:
             [(e.org, e.effective.isoformat(), e.position, e.event_id, e.successor) for e in endings],
         )
 
-    def delete_touches(self, position: int) -> None:
-        self.execute("DELETE FROM timeline_touches WHERE position=?", (position,))
+    def delete_touches(self, position: int) -> list[str]:
+        """Drop the entry's touches; the organisations they named."""
+        found = self.rows("DELETE FROM timeline_touches WHERE position=? RETURNING org", (position,))
+        return [str(row[0]) for row in found]
 
     def set_policy(self, position: int, version: tuple[str, str, str, bytes] | None, recorded_us: int) -> None:
         """Close the entry's open policy row (drop it if it opened at `recorded_us`), then open
@@ -236,6 +283,17 @@ RelationColumns = "org, valid_from, recorded_from_us, relation, related, valid_t
 IntervalColumns = (
     "org, valid_from, valid_to, recorded_from_us, recorded_to_us, kind, stage, name, status, lists"
 )
+
+
+def _chunks(items: list[_T]) -> Iterator[list[_T]]:
+    """`items` in lists of at most :data:`CHUNK` (statements' parameters are limited)."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _want(pairs: list[tuple[str, str]]) -> str:
+    """A table ``want(o, f)`` of (organisation, floor) pairs, as parameters."""
+    return f"WITH want(o, f) AS (VALUES {','.join(['(?,?)'] * len(pairs))})"
 
 
 def _unpacked(blob: Any) -> bytes | None:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
-from evolve import codec
+from evolve import codec, fold
 from evolve.catalogue import BaseEvent, PolicyPublished, Scope
 from evolve.records import EventRecord, micros
 from evolve.state import Status
@@ -65,6 +65,9 @@ class SqlWriter(TimelineWriter):
         # A refold reads each organisation's endings and dependents again and again; on PostgreSQL
         # each read was a round trip (a quarter of the curated import).
         self._endings: dict[str, tuple[dt.date, list[Ending]]] = {}
+        # `_stored_touches[org] = (floor, events)`: the entries of earlier transactions naming `org`
+        # effective on or after floor (a refold of an organisation read them again each time).
+        self._stored_touches: dict[str, tuple[dt.date, list[TimelineEvent]]] = {}
         self._dependents: dict[str, set[str]] = {}
 
     def flush(self) -> None:
@@ -118,7 +121,10 @@ class SqlWriter(TimelineWriter):
             self.stored.set_current(position, current_columns(current, day_of(stored.fold_effective)))
         # The old version's touches go, wherever they are. `_before` may now claim
         # a touch that is gone: harmless, it only sends a read to storage.
-        self.stored.delete_touches(position)
+        for org in self.stored.delete_touches(position):
+            read = self._stored_touches.get(org)
+            if read is not None:
+                self._stored_touches[org] = (read[0], [e for e in read[1] if e.position != position])
         orgs = self._touched.pop(position, [])
         self.pending.drop_touches(position, orgs)
         for org in orgs:
@@ -205,8 +211,12 @@ class SqlWriter(TimelineWriter):
         before = self._before[org]
         found = [e for e in self._added.get(org, ()) if e.effective >= day]
         found += self._broadcasts_from(day)
-        if before is not None and before >= day.isoformat():
-            found += self.stored.touches(org, day)  # entries of earlier transactions reach `day`
+        if before is not None and before >= day.isoformat():  # entries of earlier transactions reach `day`
+            cached = self._stored_touches.get(org)
+            if cached is None or cached[0] > day:
+                below = self.stored.touches(org, day, cached[0] if cached is not None else None)
+                cached = self._stored_touches[org] = (day, below + (cached[1] if cached is not None else []))
+            found += [e for e in cached[1] if e.effective >= day]
         return sorted(found)
 
     def _load_before(self, org: str) -> None:
@@ -259,6 +269,41 @@ class SqlWriter(TimelineWriter):
         named += [("flag", flag) for flag in sorted({f.flag.value for f in status.flags})]
         if named:
             self.pending.relations[(org, valid_from, recorded_us)] = named
+
+    def prefetch(self, starts: Mapping[str, dt.date]) -> None:
+        """Read in bulk, for the organisations not read yet, what a refold from `starts[org]` reads
+        first: the current rows from that day, the latest touch, and the endings of the organisation
+        and of those its state names the day before. The same reads one by one would cost a
+        statement each (a round trip on PostgreSQL: most of a bulk import there)."""
+        tails = {org: day for org, day in starts.items() if org not in self._tails}
+        if tails:
+            found = self.stored.current_rows_of(tails)
+            self._tails.update((org, (day, found[org])) for org, day in tails.items())
+        untouched = [org for org in starts if org not in self._before]
+        if untouched:
+            self._before.update(self.stored.latest_touches(untouched))
+        reaching = {  # those with stored entries that a refold from the day reads
+            org: day
+            for org, day in starts.items()
+            if org not in self._stored_touches and (self._before[org] or "") >= day.isoformat()
+        }
+        if reaching:
+            touches = self.stored.touches_of(reaching)
+            self._stored_touches.update((org, (day, touches[org])) for org, day in reaching.items())
+        floors = dict(starts)
+        for org, day in starts.items():
+            before = self.status_on(org, day - ONE_DAY)
+            for named in fold.relations(before):
+                floors[named] = min(day, floors.get(named, day))
+        unread = {
+            org: day for org, day in floors.items() if (cached := self._endings.get(org)) is None or cached[0] > day
+        }
+        if unread:
+            floor = min(unread.values())
+            endings: dict[str, list[Ending]] = {org: [] for org in unread}
+            for ending in self.stored.endings_of(sorted(unread), floor):
+                endings[ending.org].append(ending)
+            self._endings.update((org, (floor, found_endings)) for org, found_endings in endings.items())
 
     # ---- what depends on what ------------------------------------------------------------
 
