@@ -22,6 +22,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    InfrastructureFactory,
     IntegrityError,
     JSONTranscoder,
     OperationalError,
@@ -34,6 +35,7 @@ from eventsourcing.utils import get_topic
 
 from evolve import rules
 from evolve.catalogue import EVENT_TYPES, Event
+from evolve.compression import LogCompressor
 from evolve.domain import GENESIS_HASH, LOG_ID, Log, Request, Subject, chain_hash, request_id, subject_id
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
 from evolve.outage import classify as outage_of
@@ -80,7 +82,8 @@ class EventStore(Application[UUID]):
     name = "evolve"
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        super().__init__(dict(env) if env is not None else None)
+        # Every log row's state is compressed (evolve.compression) unless the environment says otherwise.
+        super().__init__({InfrastructureFactory.COMPRESSOR_TOPIC: get_topic(LogCompressor), **(env or {})})
         self._append_lock = threading.Lock()
         self._cached_head: Head | None = None
         #: Called inside the append's transaction with (cursor, notification ids, records).
@@ -330,9 +333,10 @@ class EventStore(Application[UUID]):
         checks both paths agree), instead of rebuilding a domain event through
         a Python hook per object. Anything else goes through the mapper.
         """
-        if stored.topic != RECORDED_TOPIC or self.mapper.cipher is not None or self.mapper.compressor is not None:
+        if stored.topic != RECORDED_TOPIC or self.mapper.cipher is not None:
             return to_record(cast(Log.Recorded, self.mapper.to_domain_event(stored)))
-        state = decode_recorded(stored.state)
+        compressor = self.mapper.compressor
+        state = decode_recorded(compressor.decompress(stored.state) if compressor is not None else stored.state)
         return EventRecord(
             id=state.event_id.data,
             position=stored.originator_version,
