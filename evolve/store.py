@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import random
 import threading
 import time
@@ -481,8 +482,10 @@ def _refusal(problem: rules.Problem, batch_size: int) -> InvalidEvent:
     return cls(problem.message, pointer)
 
 
+@functools.lru_cache(maxsize=SUBJECT_CACHE_SIZE)
 def _stream(subject: str) -> UUID:
-    """The stream of a subject: an event id names its own stream, a slug its uuid5."""
+    """The stream of a subject: an event id names its own stream, a slug its uuid5 (remembered: an
+    import asks for the same few thousand slugs again and again, and both ways cost microseconds)."""
     return UUID(subject) if _is_uuid(subject) else subject_id(subject)
 
 

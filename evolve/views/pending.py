@@ -11,7 +11,9 @@ from evolve.views.interface import OPEN
 
 
 class EntryRow(NamedTuple):
-    """A row of ``timeline_entries``: a log entry and the version timelines fold (`current`)."""
+    """A row of ``timeline_entries``: a log entry and the version timelines fold: its own event
+    (`own`), or `current` once corrected (None once retracted, and for a correction itself). The
+    own event is not stored twice: it is the record's."""
 
     position: int
     event_id: str
@@ -20,6 +22,7 @@ class EntryRow(NamedTuple):
     recorded_at: str
     recorded_us: int
     record: bytes
+    own: int  # 1 when timelines fold the record's own event
     current: bytes | None
     fold_effective: str  # the current version's date (the entry's own once retracted)
     broadcast: int  # 1 when the current version is a broadcast
@@ -144,7 +147,9 @@ class Pending:
         """The relation rows of the pending interval rows, with their record intervals."""
         rows = []
         for key, r in self.inserts.items():
+            org, valid_from, valid_to, recorded_from, recorded_to = (
+                r.org, r.valid_from, r.valid_to, r.recorded_from_us, r.recorded_to_us
+            )
             for relation, related in self.relations.get(key, ()):
-                row = RelationRow(r.org, r.valid_from, r.recorded_from_us, relation, related, r.valid_to, 0)
-                rows.append(row._replace(recorded_to_us=r.recorded_to_us))
+                rows.append(RelationRow(org, valid_from, recorded_from, relation, related, valid_to, recorded_to))
         return rows

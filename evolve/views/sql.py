@@ -19,7 +19,7 @@ from evolve.views import blobs
 #: The shape of the tables below. Bump it when they change: a database projected
 #: under another layout has its view dropped and projected again from the log,
 #: which is the only truth (see the views' ``upgrade``).
-LAYOUT_VERSION = 9
+LAYOUT_VERSION = 10
 
 
 def table_statements(blob: str, without_rowid: str, position_key: str) -> list[str]:
@@ -35,6 +35,7 @@ def table_statements(blob: str, without_rowid: str, position_key: str) -> list[s
             recorded_at TEXT NOT NULL,
             recorded_us BIGINT NOT NULL,
             record {blob} NOT NULL,
+            own INTEGER NOT NULL,
             current {blob},
             fold_effective TEXT NOT NULL,
             broadcast INTEGER NOT NULL)""",

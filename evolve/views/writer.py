@@ -26,21 +26,23 @@ from evolve.views import blobs
 from evolve.views.interface import OPEN, Ending, Entry, LastEntry, Segment, TimelineEvent, TimelineWriter
 from evolve.views.pending import EntryRow, IntervalRow, Pending, TouchRow
 from evolve.views.sql import day_of
-from evolve.views.stored import StoredRows, _decode_correctable
+from evolve.views.stored import StoredRows, stored_current
 
 ONE_DAY = dt.timedelta(days=1)
 _encode = msgspec.json.Encoder().encode
 
-#: The columns of an entry row that depend on its current version.
-CurrentColumns = tuple[bytes | None, str, int]
+#: The columns of an entry row that depend on its current version: (own, current, fold_effective, broadcast).
+CurrentColumns = tuple[int, bytes | None, str, int]
 
 
-def current_columns(current: BaseEvent | None, fallback: dt.date) -> CurrentColumns:
-    """(current, fold_effective, broadcast) for an entry whose current version is `current`."""
+def current_columns(current: BaseEvent | None, fallback: dt.date, *, own: bool = False) -> CurrentColumns:
+    """The columns for an entry whose current version is `current`: its `own` event (read from the
+    record), or another stored apart."""
     if current is None:
-        return (None, fallback.isoformat(), 0)
+        return (0, None, fallback.isoformat(), 0)
     scope = current.scope_or_none
-    return (blobs.pack(_encode(current)), current.effective.isoformat(), int(scope is not None and scope.is_broadcast))
+    broadcast = int(scope is not None and scope.is_broadcast)
+    return (int(own), None if own else blobs.pack(_encode(current)), current.effective.isoformat(), broadcast)
 
 
 class SqlWriter(TimelineWriter):
@@ -93,7 +95,7 @@ class SqlWriter(TimelineWriter):
                 record.recorded_at.isoformat(),
                 recorded_us,
                 blobs.pack(_encode(record)),
-                *current_columns(current, event.effective),
+                *current_columns(current, event.effective, own=current is event),
             )
         )
         self.pending.subjects.extend((s, record.position) for s in dict.fromkeys(record.subjects))
@@ -104,8 +106,7 @@ class SqlWriter(TimelineWriter):
         row = self.pending.entry(event_id)
         if row is None:
             return self.stored.entry(event_id)
-        current = _decode_correctable(blobs.unpack(row.current)) if row.current is not None else None
-        return Entry(row.position, day_of(row.fold_effective), current)
+        return Entry(row.position, day_of(row.fold_effective), stored_current(row.own, row.record, row.current))
 
     def set_current(self, position: int, current: BaseEvent | None) -> None:
         row = self.pending.entries.get(position)
@@ -113,7 +114,7 @@ class SqlWriter(TimelineWriter):
             event_id, was_broadcast = row.event_id, row.broadcast
             columns = current_columns(current, day_of(row.fold_effective))
             self.pending.entries[position] = row._replace(
-                current=columns[0], fold_effective=columns[1], broadcast=columns[2]
+                own=columns[0], current=columns[1], fold_effective=columns[2], broadcast=columns[3]
             )
         else:
             stored = self.stored.entry_at(position)
