@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import sys
 import threading
 from pathlib import Path
 
@@ -79,38 +78,3 @@ class LogCompressor(Compressor):
                 raise ValueError(f"a log row was compressed with dictionary {dict_id}, which this evolve does not have")
             decompressor = decompressors[dict_id] = zstandard.ZstdDecompressor(dict_data=dictionary)
         return decompressor.decompress(data)
-
-
-def curated_states(path: Path) -> list[bytes]:
-    """The states eventsourcing stores for the event files at `path` (as JSON: the samples a
-    dictionary learns from), imported into a fresh SQLite log in a temporary directory."""
-    import sqlite3
-    import tempfile
-
-    from evolve.bootstrap import Evolve
-    from evolve.settings import Settings
-
-    with tempfile.TemporaryDirectory() as tmp:
-        system = Evolve(Settings(database_url=f"sqlite:///{tmp}/train.db"))
-        try:
-            system.import_files(path)
-        finally:
-            system.close()
-        with sqlite3.connect(f"{tmp}/train.db") as db:
-            rows = db.execute("SELECT state FROM stored_events ORDER BY rowid").fetchall()
-    return [LogCompressor().decompress(bytes(row[0])) for row in rows]
-
-
-def main(argv: list[str]) -> None:
-    """``python -m evolve.compression EVENTS_DIR OUT``: train a new dictionary on the curated history's
-    log. To use it, append OUT to :data:`DICTIONARIES`; never replace one there."""
-    if len(argv) != 2:
-        sys.exit("usage: python -m evolve.compression EVENTS_DIR OUT.zdict")
-    samples: list[bytes | bytearray | memoryview] = [*curated_states(Path(argv[0]))]
-    data = zstandard.train_dictionary(DICTIONARY_BYTES, samples, level=LEVEL, threads=1).as_bytes()
-    Path(argv[1]).write_bytes(data)
-    print(f"{argv[1]}: {len(data)} bytes from {len(samples)} states")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
