@@ -163,9 +163,11 @@ def _project_correction(writer: TimelineWriter, correction: EventCorrected, reco
         scope = version.scope_or_none
         if scope is not None and scope.is_broadcast:
             # Which systems a broadcast met depends on same-day events around
-            # it, so every system alive around its date is refolded (rare).
+            # it, so every system alive around its date is refolded (rare), and
+            # those it ended: one created on its date is alive on neither day.
             for day in (version.effective - ONE_DAY, version.effective):
                 orgs.update(writer.orgs_on(day))
+            orgs.update(writer.ended_by(target.position))
         else:
             orgs.update(version.subjects())
     return refold(writer, [(start, org) for org in sorted(orgs)], recorded_us)

@@ -227,6 +227,18 @@ def policies_are_bitemporal(system: Evolve) -> None:
     assert system.queries.policies(known_at=first.recorded_at - dt.timedelta(microseconds=1)).items == []
 
 
+def a_retracted_broadcast_gives_back_what_it_ended_on_the_day_it_began(system: Evolve) -> None:
+    # Found by the property test: a CCG registered on the day a broadcast dissolves every CCG
+    # exists on neither that day nor the day before, yet the retraction must bring it back.
+    system.append([event("OrganisationRegistered", "2016-07-31", organisation="c", name="C", kind="ccg")])
+    [dissolved] = system.append([event("OrganisationsDissolved", "2016-07-31", scope={"kind": "ccg"})])
+    with pytest.raises(NotFound):
+        system.queries.state("c", D("2016-09-30"))
+    system.append([event("EventCorrected", "2016-08-01", corrects=str(dissolved.id), retract=True)])
+    assert system.queries.state("c", D("2016-09-30")).kind is Kind.CCG
+    system.append([footprint("s", "2016-09-30", members=["c"])])  # the store's state rules agree
+
+
 SCENARIOS: list[Scenario] = [
     a_batch_shares_one_record_time,
     a_flag_tied_to_a_financial_year_ends_with_it,
@@ -243,4 +255,5 @@ SCENARIOS: list[Scenario] = [
     a_merge_starts_from_the_merged_states_and_follows_their_changes,
     same_day_events_fold_in_log_order,
     a_rebuild_gives_the_same_answers,
+    a_retracted_broadcast_gives_back_what_it_ended_on_the_day_it_began,
 ]

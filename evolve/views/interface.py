@@ -172,6 +172,10 @@ class TimelineWriter(ABC):
         (date, position, org) order."""
 
     @abstractmethod
+    def ended_by(self, position: int) -> list[str]:
+        """The organisations whose timelines the entry at `position` ends (current knowledge)."""
+
+    @abstractmethod
     def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
         """Replace `org`'s endings on or after `day`."""
 

@@ -184,6 +184,9 @@ class MemoryWriter(TimelineWriter):
         found = [e for org in orgs for e in self.t.endings.get(org, ()) if e.effective >= day]
         return sorted(found, key=lambda e: (e.effective, e.position, e.org))
 
+    def ended_by(self, position: int) -> list[str]:
+        return sorted(org for org, endings in self.t.endings.items() if any(e.position == position for e in endings))
+
     def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
         kept = [e for e in self.t.endings.get(org, ()) if e.effective < day]
         self.t.endings[org] = [*kept, *endings]

@@ -192,6 +192,12 @@ class StoredRows:
             found += [Ending(str(o), day_of(e), int(p), str(i), s) for o, e, p, i, s in rows]
         return found
 
+    def ended_by(self, position: int) -> list[str]:
+        """Organisations ended by the entry at `position` (a scan: endings are few, and only a
+        correction of a broadcast asks)."""
+        found = self.rows("SELECT org FROM timeline_endings WHERE position=?", (position,))
+        return sorted({str(row[0]) for row in found})
+
     def dependents_of(self, org: str) -> set[str]:
         return {str(row[0]) for row in self.rows("SELECT org FROM timeline_dependents WHERE cause=?", (org,))}
 

@@ -321,6 +321,9 @@ class SqlWriter(TimelineWriter):
             key=lambda e: (e.effective, e.position, e.org),
         )
 
+    def ended_by(self, position: int) -> list[str]:
+        return self.stored.ended_by(position)  # set_endings writes through: storage is current
+
     def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
         """Storage drops `org`'s endings from `day` on and takes `endings`; the cache does the same."""
         self.stored.set_endings(org, day, endings)
