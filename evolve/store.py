@@ -83,7 +83,8 @@ class EventStore(Application[UUID]):
     name = "evolve"
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        # Every log row's state is compressed (evolve.compression) unless the environment says otherwise.
+        # Every log row's state is compressed (evolve.compression); an `env` given here may still set
+        # COMPRESSOR_TOPIC ("" for none: how a test writes a log as it was before).
         super().__init__({InfrastructureFactory.COMPRESSOR_TOPIC: get_topic(LogCompressor), **(env or {})})
         self._append_lock = threading.Lock()
         self._cached_head: Head | None = None
