@@ -296,15 +296,8 @@ class SqlWriter(TimelineWriter):
             before = self.status_on(org, day - ONE_DAY)
             for named in fold.relations(before):
                 floors[named] = min(day, floors.get(named, day))
-        unread = {
-            org: day for org, day in floors.items() if (cached := self._endings.get(org)) is None or cached[0] > day
-        }
-        if unread:
-            floor = min(unread.values())
-            endings: dict[str, list[Ending]] = {org: [] for org in unread}
-            for ending in self.stored.endings_of(sorted(unread), floor):
-                endings[ending.org].append(ending)
-            self._endings.update((org, (floor, found_endings)) for org, found_endings in endings.items())
+        if floors:  # one read from the earliest day: endings are few
+            self.endings_of(sorted(floors), min(floors.values()))
 
     # ---- what depends on what ------------------------------------------------------------
 
