@@ -4,7 +4,7 @@ A log entry's state is JSON of a few hundred bytes (an event and its sources; a 
 touch), too small for a compressor alone to find its repetition, but against a dictionary
 trained on evolve's own log it shrinks to about a third (issue 16, ``bytes_per_event``:
 measured in docs/performance.md). eventsourcing's mapper calls :class:`LogCompressor` on every
-write and read (``COMPRESSOR_TOPIC``, set by :mod:`evolve.settings`); the store's fast reader
+write and read (``COMPRESSOR_TOPIC``, set by :class:`evolve.store.EventStore`); the store's fast reader
 calls :meth:`LogCompressor.decompress` itself.
 
 The log is the only truth and is never rewritten, so a dictionary that compressed any row must
@@ -50,7 +50,7 @@ def _dictionaries() -> dict[int, zstandard.ZstdCompressionDict]:
 
 @functools.cache
 def _writing() -> zstandard.ZstdCompressionDict:
-    dictionary = zstandard.ZstdCompressionDict(DICTIONARIES[-1].read_bytes())
+    dictionary = list(_dictionaries().values())[-1]  # the newest
     dictionary.precompute_compress(level=LEVEL)
     return dictionary
 
