@@ -72,13 +72,12 @@ def matches(scope: Scope, state: Status | None, org_id: str) -> bool:
     return state.kind == scope.kind
 
 
-def touches(event: BaseEvent, state: Status | None, org_id: str, named: bool | None = None) -> bool:
-    """Whether the event applies to the organisation at this point of the fold (`named`: whether
-    the event names it, if the caller knows)."""
+def touches(event: BaseEvent, state: Status | None, org_id: str) -> bool:
+    """Whether the event applies to the organisation at this point of the fold."""
     scope = event.scope_or_none
     if scope is not None:
         return matches(scope, state, org_id)
-    return org_id in event.subjects() if named is None else named
+    return org_id in event.subjects()
 
 
 def apply(
@@ -87,18 +86,14 @@ def apply(
     org_id: str,
     event_id: str,
     merge_sources: Sequence[Status | None] = (),
-    *,
-    named: bool | None = None,
 ) -> Applied:
     """`org_id` after `event`, which the caller knows touches it (see :func:`touches`).
 
     `merge_sources` are the merged organisations' states at the end of the day before a merger,
-    needed only when `org_id` is its `into`; `named`, whether the event names `org_id`, if the caller
-    knows. An event that names `org_id` is first checked by the
+    needed only when `org_id` is its `into`. An event that names `org_id` is first checked by the
     rule book (:func:`evolve.rules.state_problem`); a refused event changes nothing.
     """
-    if named is None:
-        named = org_id in event.subjects()
+    named = org_id in event.subjects()
     if named:
         problem = rules.state_problem(event, org_id, state)
         if problem is not None:

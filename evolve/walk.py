@@ -73,14 +73,13 @@ def walk(
                     mark(item.effective, new)
             continue
         event = item.event
-        named = org in event.subjects()  # asked once: touches and apply both need it
-        if not fold.touches(event, state, org, named):
+        if not fold.touches(event, state, org):
             continue
         merger = event if isinstance(event, OrganisationsMerged) else None
         sources = []
         if merger is not None and org == merger.into:
             sources = [source_of(m, item.effective - ONE_DAY) for m in merger.merged]
-        applied = fold.apply(event, state, org, item.event_id, sources, named=named)
+        applied = fold.apply(event, state, org, item.event_id, sources)
         if applied.problem is not None:
             out.violations.append(Violation(item.effective, item.position, item.event_id, org, *applied.problem))
             continue
