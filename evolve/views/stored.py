@@ -77,7 +77,7 @@ class StoredRows:
         if not found:
             return None
         position, effective, own, current = found[0]
-        return Entry(int(position), day_of(effective), stored_current(own, current, current))
+        return Entry(int(position), day_of(effective), stored_current(own, current))
 
     def entry_at(self, position: int) -> StoredEntry:
         found = self.rows(
@@ -320,15 +320,15 @@ def _unpacked(blob: Any) -> bytes | None:
     return unpacked(blob) if blob is not None else None
 
 
-def stored_current(own: Any, record: Any, current: Any) -> Correctable | None:
-    """An entry's current version from its stored columns: the record's own event if `own`, else
-    `current` (None once retracted)."""
+def stored_current(own: Any, blob: Any) -> Correctable | None:
+    """An entry's current version from the two columns of :data:`_CURRENT`: `blob` is the record if
+    `own` (its own event is read from it), else `current` (None once retracted)."""
     if own:
-        return _decode_own(unpacked(record)).event
-    return _decode_correctable(unpacked(current)) if current is not None else None
+        return _decode_own(unpacked(blob)).event
+    return _decode_correctable(unpacked(blob)) if blob is not None else None
 
 
 def _timeline_event(effective: str, position: Any, event_id: Any, own: Any, current: Any) -> TimelineEvent:
-    event = stored_current(own, current, current)
+    event = stored_current(own, current)
     assert event is not None  # touches and broadcasts are of entries with a current version
     return TimelineEvent(day_of(effective), int(position), str(event_id), event)

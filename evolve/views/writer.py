@@ -106,7 +106,8 @@ class SqlWriter(TimelineWriter):
         row = self.pending.entry(event_id)
         if row is None:
             return self.stored.entry(event_id)
-        return Entry(row.position, day_of(row.fold_effective), stored_current(row.own, row.record, row.current))
+        current = stored_current(row.own, row.record if row.own else row.current)
+        return Entry(row.position, day_of(row.fold_effective), current)
 
     def set_current(self, position: int, current: BaseEvent | None) -> None:
         row = self.pending.entries.get(position)
