@@ -44,7 +44,7 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.dialect = Dialect("%s", self.datastore.schema, copy=True)
+        self.dialect = Dialect("%s", self.datastore.schema, copy=True, pipeline=True)
         for statement in STATEMENTS:
             self.sql_create_statements.append(
                 SQL("SET LOCAL search_path TO {}; ").format(Identifier(self.datastore.schema)) + SQL(statement)  # type: ignore[arg-type,unused-ignore]

@@ -132,13 +132,18 @@ class Dialect:
     """How statements written for SQLite are adapted: placeholders, schema, bulk inserts.
 
     With `copy`, new rows go in with ``COPY ... FROM STDIN`` (PostgreSQL's
-    bulk path, through psycopg) instead of one ``INSERT`` per row.
+    bulk path, through psycopg) instead of one ``INSERT`` per row. With
+    `pipeline`, many statements go to the server in one round trip (psycopg's
+    pipeline mode) instead of one each.
     """
 
-    def __init__(self, placeholder: str = "?", schema: str | None = None, *, copy: bool = False) -> None:
+    def __init__(
+        self, placeholder: str = "?", schema: str | None = None, *, copy: bool = False, pipeline: bool = False
+    ) -> None:
         self.placeholder = placeholder
         self.schema = schema
         self.copy = copy
+        self.pipeline = pipeline
         self._cache: dict[str, str] = {}
 
     def __call__(self, statement: str) -> str:
