@@ -23,6 +23,7 @@ from evolve.records import EventRecord, micros
 from evolve.state import Status
 from evolve.types import END_OF_TIME
 from evolve.views import blobs
+from evolve.views.floors import FloorCache
 from evolve.views.interface import OPEN, Ending, Entry, LastEntry, Segment, TimelineEvent, TimelineWriter
 from evolve.views.pending import EntryRow, IntervalRow, Pending, TouchRow
 from evolve.views.sql import day_of
@@ -52,9 +53,9 @@ class SqlWriter(TimelineWriter):
         self.stored = stored
         self.pending = Pending()
         self._last: LastEntry | None = None
-        # `_tails[org] = (floor, rows)`: every current row of `org` with valid_to >= floor, by
-        # valid_from; `_broadcasts = (floor, items)`: broadcasts on or after floor, in fold order.
-        self._tails: dict[str, tuple[dt.date, list[Segment]]] = {}
+        # `_tails`: each organisation's current rows with valid_to >= a floor, by valid_from;
+        # `_broadcasts = (floor, items)`: broadcasts on or after floor, in fold order.
+        self._tails: FloorCache[Segment] = FloorCache(stored.current_rows)
         self._broadcasts: tuple[dt.date, list[TimelineEvent]] | None = None
         self._new_broadcasts: list[TimelineEvent] = []  # added by this transaction
         self._before: dict[str, str | None] = {}  # each org's latest touch date before this transaction
@@ -67,9 +68,9 @@ class SqlWriter(TimelineWriter):
         # A refold reads each organisation's endings and dependents again and again; on PostgreSQL
         # each read was a round trip (a quarter of the curated import).
         self._endings: dict[str, tuple[dt.date, list[Ending]]] = {}
-        # `_stored_touches[org] = (floor, events)`: the entries of earlier transactions naming `org`
-        # effective on or after floor (a refold of an organisation read them again each time).
-        self._stored_touches: dict[str, tuple[dt.date, list[TimelineEvent]]] = {}
+        # `_stored_touches`: the entries of earlier transactions naming each organisation, effective
+        # on or after a floor (a refold of an organisation read them again each time).
+        self._stored_touches: FloorCache[TimelineEvent] = FloorCache(stored.touches)
         self._dependents: dict[str, set[str]] = {}
 
     def flush(self) -> None:
@@ -124,9 +125,7 @@ class SqlWriter(TimelineWriter):
         # The old version's touches go, wherever they are. `_before` may now claim
         # a touch that is gone: harmless, it only sends a read to storage.
         for org in self.stored.delete_touches(position):
-            read = self._stored_touches.get(org)
-            if read is not None:
-                self._stored_touches[org] = (read[0], [e for e in read[1] if e.position != position])
+            self._stored_touches.keep(org, lambda e: e.position != position)
         orgs = self._touched.pop(position, [])
         self.pending.drop_touches(position, orgs)
         for org in orgs:
@@ -163,24 +162,9 @@ class SqlWriter(TimelineWriter):
 
     # ---- timelines ---------------------------------------------------------------
 
-    def _cached_tail(self, org: str, day: dt.date) -> list[Segment]:
-        """The cached list of `org`'s current rows, holding at least those ending on or after `day`.
-
-        Rows ending before the cached floor were never changed by this transaction (it only
-        changes rows it has read), so extending the cache downwards reads just those.
-        """
-        cached = self._tails.get(org)
-        if cached is not None and cached[0] <= day:
-            return cached[1]
-        segments = self.stored.current_rows(org, day, cached[0] if cached is not None else None)
-        if cached is not None:
-            segments += cached[1]
-        self._tails[org] = (day, segments)
-        return segments
-
     def _tail(self, org: str, day: dt.date) -> list[Segment]:
         """`org`'s current rows ending on or after `day`, by valid_from (current rows never overlap)."""
-        segments = self._cached_tail(org, day)
+        segments = self._tails.rows(org, day)
         if segments and segments[0].valid_to < day:
             return segments[bisect.bisect_left(segments, day, key=lambda s: s.valid_to) :]
         return segments
@@ -214,11 +198,7 @@ class SqlWriter(TimelineWriter):
         found = [e for e in self._added.get(org, ()) if e.effective >= day]
         found += self._broadcasts_from(day)
         if before is not None and before >= day.isoformat():  # entries of earlier transactions reach `day`
-            cached = self._stored_touches.get(org)
-            if cached is None or cached[0] > day:
-                below = self.stored.touches(org, day, cached[0] if cached is not None else None)
-                cached = self._stored_touches[org] = (day, below + (cached[1] if cached is not None else []))
-            found += [e for e in cached[1] if e.effective >= day]
+            found += [e for e in self._stored_touches.rows(org, day) if e.effective >= day]
         return sorted(found)
 
     def _load_before(self, org: str) -> None:
@@ -239,14 +219,14 @@ class SqlWriter(TimelineWriter):
         return items[bisect.bisect_left(items, day, key=lambda b: b.effective) :]
 
     def close_segment(self, org: str, segment: Segment, recorded_us: int) -> None:
-        self._cached_tail(org, segment.valid_to).remove(segment)
+        self._tails.rows(org, segment.valid_to).remove(segment)
         self.pending.close((org, segment.valid_from, segment.recorded_from_us), recorded_us)
 
     def insert_segment(
         self, org: str, valid_from: dt.date, valid_to: dt.date, recorded_us: int, status: Status, data: codec.Encoded
     ) -> None:
         bisect.insort(
-            self._cached_tail(org, valid_to),
+            self._tails.rows(org, valid_to),
             Segment(valid_from, valid_to, recorded_us, data.scalar, data.lists, data.lists_data, status),
             key=lambda s: s.valid_from,
         )
@@ -279,8 +259,7 @@ class SqlWriter(TimelineWriter):
         statement each (a round trip on PostgreSQL: most of a bulk import there)."""
         tails = {org: day for org, day in starts.items() if org not in self._tails}
         if tails:
-            found = self.stored.current_rows_of(tails)
-            self._tails.update((org, (day, found[org])) for org, day in tails.items())
+            self._tails.fill(tails, self.stored.current_rows_of(tails))
         untouched = [org for org in starts if org not in self._before]
         if untouched:
             self._before.update(self.stored.latest_touches(untouched))
@@ -290,8 +269,7 @@ class SqlWriter(TimelineWriter):
             if org not in self._stored_touches and (self._before[org] or "") >= day.isoformat()
         }
         if reaching:
-            touches = self.stored.touches_of(reaching)
-            self._stored_touches.update((org, (day, touches[org])) for org, day in reaching.items())
+            self._stored_touches.fill(reaching, self.stored.touches_of(reaching))
         floors = dict(starts)
         for org, day in starts.items():
             before = self.status_on(org, day - ONE_DAY)
