@@ -29,6 +29,7 @@ class _OwnEvent(msgspec.Struct):
 _decode_own = msgspec.json.Decoder(_OwnEvent).decode
 #: An entry's current version as two columns (own, the blob to decode): see :func:`stored_current`.
 _CURRENT = "own, CASE WHEN own = 1 THEN record ELSE current END"
+#: One organisation's statements, read alone or many at once (:meth:`StoredRows.each`).
 _CURRENT_ROWS = (
     f"SELECT valid_from, valid_to, recorded_from_us, status, lists, data {JOINED} "
     "WHERE org=? AND recorded_to_us=? AND valid_to>=?"
@@ -38,7 +39,7 @@ _TOUCHES = (
     f"SELECT e.fold_effective, e.position, e.event_id, {_CURRENT} FROM timeline_touches t "  # noqa: S608 - constants
     "JOIN timeline_entries e ON e.position = t.position WHERE t.org=? AND t.effective>=?"
 )
-#: Organisations per statement of a bulk read (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+#: Organisations per ``IN`` list of endings (SQLite allows 32,766 parameters, PostgreSQL 65,535).
 CHUNK = 500
 _T = TypeVar("_T")
 #: Up to this many pending rows, PostgreSQL gets them in one pipeline rather than by COPY.
