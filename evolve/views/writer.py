@@ -276,22 +276,26 @@ class SqlWriter(TimelineWriter):
             for named in fold.relations(before):
                 floors[named] = min(day, floors.get(named, day))
         if floors:  # one read from the earliest day: endings are few
-            self.endings_of(sorted(floors), min(floors.values()))
+            self._read_endings(list(floors), min(floors.values()))
 
     # ---- what depends on what ------------------------------------------------------------
 
     def endings_of(self, orgs: Sequence[str], day: dt.date) -> list[Ending]:
         wanted = list(dict.fromkeys(orgs))
+        self._read_endings(wanted, day)
+        return sorted(
+            (e for org in wanted for e in self._endings[org][1] if e.effective >= day),
+            key=lambda e: (e.effective, e.position, e.org),
+        )
+
+    def _read_endings(self, wanted: Sequence[str], day: dt.date) -> None:
+        """Cache the stored endings of `wanted` from `day` on, reading only those not cached that far."""
         unread = [org for org in wanted if (cached := self._endings.get(org)) is None or cached[0] > day]
         if unread:
             found: dict[str, list[Ending]] = {org: [] for org in unread}
             for ending in self.stored.endings_of(unread, day):
                 found[ending.org].append(ending)
             self._endings.update((org, (day, endings)) for org, endings in found.items())
-        return sorted(
-            (e for org in wanted for e in self._endings[org][1] if e.effective >= day),
-            key=lambda e: (e.effective, e.position, e.org),
-        )
 
     def ended_by(self, position: int) -> list[str]:
         return self.stored.ended_by(position)  # set_endings writes through: storage is current
