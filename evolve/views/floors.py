@@ -38,6 +38,10 @@ class FloorCache(Generic[_T]):
         self._held[org] = (day, rows)
         return rows
 
+    def held(self, org: str) -> list[_T]:
+        """The cached list of `org`'s rows, from whatever floor they were read (`org` must be held)."""
+        return self._held[org][1]
+
     def fill(self, floors: Mapping[str, dt.date], found: Mapping[str, list[_T]]) -> None:
         """Take rows read in bulk elsewhere: `found[org]` is every row of `org` from `floors[org]` on."""
         self._held.update((org, (day, found[org])) for org, day in floors.items())

@@ -52,13 +52,14 @@ class IntervalRow(NamedTuple):
 
 
 class RelationRow(NamedTuple):
-    """A row of ``timeline_relations``: an interval row's state names `related` as `relation`."""
+    """A row of ``timeline_relations``: over a run of valid time, as known over record time, the
+    state of `org` names `related` as `relation` (see :mod:`evolve.views.runs`)."""
 
     org: str
-    valid_from: str
-    recorded_from_us: int
     relation: str
     related: str
+    valid_from: str
+    recorded_from_us: int
     valid_to: str
     recorded_to_us: int
 
@@ -84,7 +85,27 @@ class Close(NamedTuple):
         return (self.org, self.valid_from, self.recorded_from_us)
 
 
+class RelationClose(NamedTuple):
+    """The end of a stored relation row's record time (an UPDATE, or a DELETE if :attr:`unmade`)."""
+
+    recorded_to_us: int
+    org: str
+    relation: str
+    related: str
+    valid_from: str
+    recorded_from_us: int
+
+    @property
+    def unmade(self) -> bool:
+        return self.recorded_from_us == self.recorded_to_us
+
+    @property
+    def key(self) -> tuple[str, str, str, str, int]:
+        return (self.org, self.relation, self.related, self.valid_from, self.recorded_from_us)
+
+
 IntervalKey = tuple[str, dt.date, int]  # (org, valid_from, recorded_from_us)
+RelationKey = tuple[str, str, str, dt.date, int]  # (org, relation, related, valid_from, recorded_from_us)
 
 
 class Pending:
@@ -98,15 +119,17 @@ class Pending:
         self.orgs: list[str] = []  # organisations named for the first time
         self.closes: list[Close] = []
         self.inserts: dict[IntervalKey, IntervalRow] = {}
-        self.relations: dict[IntervalKey, list[tuple[str, str]]] = {}  # (relation, related) per insert
+        self.relation_closes: list[RelationClose] = []
+        self.relation_inserts: dict[RelationKey, RelationRow] = {}
         self.lists: dict[str, bytes] = {}  # list contents by hash (see evolve.codec)
         self.dependents: set[tuple[str, str]] = set()  # (cause, org)
 
     def size(self) -> int:
-        """How many rows are pending (relations counted per insert: roughly)."""
+        """How many rows are pending."""
         return (
-            len(self.entries) + len(self.subjects) + len(self.touches) + len(self.orgs) + 2 * len(self.closes)
-            + len(self.inserts) + len(self.relations) + len(self.lists) + len(self.dependents)
+            len(self.entries) + len(self.subjects) + len(self.touches) + len(self.orgs) + len(self.closes)
+            + len(self.inserts) + len(self.relation_closes) + len(self.relation_inserts) + len(self.lists)
+            + len(self.dependents)
         )
 
     def add_entry(self, row: EntryRow) -> None:
@@ -131,9 +154,27 @@ class Pending:
             self.closes.append(Close(recorded_us, org, valid_from.isoformat(), recorded_from_us))
         elif recorded_from_us == recorded_us:
             del self.inserts[key]
-            self.relations.pop(key, None)
         else:
             self.inserts[key] = row._replace(recorded_to_us=recorded_us)
+
+    def open_relation(self, key: RelationKey, valid_to: dt.date) -> None:
+        org, relation, related, valid_from, recorded_from_us = key
+        self.relation_inserts[key] = RelationRow(
+            org, relation, related, valid_from.isoformat(), recorded_from_us, valid_to.isoformat(), OPEN
+        )
+
+    def close_relation(self, key: RelationKey, recorded_us: int) -> None:
+        """As :meth:`close`, for a relation row."""
+        org, relation, related, valid_from, recorded_from_us = key
+        row = self.relation_inserts.get(key)
+        if row is None:
+            self.relation_closes.append(
+                RelationClose(recorded_us, org, relation, related, valid_from.isoformat(), recorded_from_us)
+            )
+        elif recorded_from_us == recorded_us:
+            del self.relation_inserts[key]
+        else:
+            self.relation_inserts[key] = row._replace(recorded_to_us=recorded_us)
 
     def closed(self) -> set[tuple[str, str, int]]:
         """Stored rows this transaction closed, as (org, valid_from, recorded_from_us)."""
@@ -142,14 +183,3 @@ class Pending:
     def current_on(self, day: str) -> list[IntervalRow]:
         """Buffered current rows that hold on `day`."""
         return [r for r in self.inserts.values() if r.recorded_to_us == OPEN and r.valid_from <= day < r.valid_to]
-
-    def relation_rows(self) -> list[RelationRow]:
-        """The relation rows of the pending interval rows, with their record intervals."""
-        rows = []
-        for key, r in self.inserts.items():
-            org, valid_from, valid_to, recorded_from, recorded_to = (
-                r.org, r.valid_from, r.valid_to, r.recorded_from_us, r.recorded_to_us
-            )
-            for relation, related in self.relations.get(key, ()):
-                rows.append(RelationRow(org, valid_from, recorded_from, relation, related, valid_to, recorded_to))
-        return rows

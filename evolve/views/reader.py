@@ -26,11 +26,12 @@ _ON_DAY = "valid_from<=? AND valid_to>? AND recorded_from_us<=? AND recorded_to_
 #: The relations between organisations (an interval row also names its codes and flags).
 _BETWEEN_ORGANISATIONS = "('member', 'parent', 'region')"
 
-#: The interval row names the code (ONS or ODS, upper-cased) in its relation rows.
+#: The organisation holds the code (ONS or ODS, upper-cased) on the day, as known at the record
+#: time (bound: code, then as :data:`_ON_DAY`).
 _HOLDS_CODE = (
     "EXISTS (SELECT 1 FROM timeline_relations r WHERE r.org = timeline_intervals.org "
-    "AND r.valid_from = timeline_intervals.valid_from AND r.recorded_from_us = timeline_intervals.recorded_from_us "
-    "AND r.relation IN ('code', 'ods_code') AND r.related = ?)"
+    "AND r.relation IN ('code', 'ods_code') AND r.related = ? AND r.valid_from<=? AND r.valid_to>? "
+    "AND r.recorded_from_us<=? AND r.recorded_to_us>?)"
 )
 
 
@@ -115,7 +116,7 @@ class SqlReader(TimelineReader):
             params += [pattern, pattern]
         if code:
             clauses.append(_HOLDS_CODE)
-            params.append(code.upper())
+            params += [code.upper(), day.isoformat(), day.isoformat(), recorded_us, recorded_us]
         # Clauses are fixed text chosen above; every value is a bound parameter.
         statement = f"SELECT status, data {JOINED} WHERE " + " AND ".join(clauses) + " ORDER BY org"
         if limit is not None:
@@ -209,11 +210,11 @@ class SqlReader(TimelineReader):
         # Those that name a parent: one relation row each.
         sub_areas = self.rows(
             "SELECT i.kind, i.stage, COUNT(*) FROM timeline_relations r JOIN timeline_intervals i "
-            "ON i.org = r.org AND i.valid_from = r.valid_from AND i.recorded_from_us = r.recorded_from_us "
+            "ON i.org = r.org AND i.valid_from<=? AND i.valid_to>? AND i.recorded_from_us<=? AND i.recorded_to_us>? "
             "WHERE r.relation = 'parent' AND r.valid_from<=? AND r.valid_to>? AND r.recorded_from_us<=? "
             "AND r.recorded_to_us>? "
             "GROUP BY i.kind, i.stage",
-            params,
+            params + params,
         )
         flags = self.rows(
             f"SELECT related, COUNT(*) FROM timeline_relations WHERE relation = 'flag' AND {_ON_DAY} "  # noqa: S608

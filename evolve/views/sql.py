@@ -19,7 +19,7 @@ from evolve.views import blobs
 #: The shape of the tables below. Bump it when they change: a database projected
 #: under another layout has its view dropped and projected again from the log,
 #: which is the only truth (see the views' ``upgrade``).
-LAYOUT_VERSION = 10
+LAYOUT_VERSION = 11
 
 
 def table_statements(blob: str, without_rowid: str, position_key: str) -> list[str]:
@@ -69,12 +69,14 @@ def table_statements(blob: str, without_rowid: str, position_key: str) -> list[s
         "CREATE INDEX IF NOT EXISTS timeline_intervals_stage ON timeline_intervals (stage, recorded_to_us, valid_to)",
         "CREATE INDEX IF NOT EXISTS timeline_intervals_kind ON timeline_intervals (kind, recorded_to_us, valid_to)",
         f"CREATE TABLE IF NOT EXISTS timeline_organisations (org TEXT PRIMARY KEY){without_rowid}",
-        # What each interval row names (members, parent, region), for the reverse questions
-        # (which systems list a CCG; a system's sub-areas). Rows mirror their interval's keys.
+        # What each organisation's states name (members, parent, region, codes, flags), for the
+        # reverse questions (which systems list a CCG; a system's sub-areas) and the code search:
+        # one row per run of adjacent interval rows naming the same thing (evolve.views.runs).
         f"""CREATE TABLE IF NOT EXISTS timeline_relations (
-            org TEXT NOT NULL, valid_from TEXT NOT NULL, recorded_from_us BIGINT NOT NULL,
-            relation TEXT NOT NULL, related TEXT NOT NULL, valid_to TEXT NOT NULL, recorded_to_us BIGINT NOT NULL,
-            PRIMARY KEY (org, valid_from, recorded_from_us, relation, related)){without_rowid}""",
+            org TEXT NOT NULL, relation TEXT NOT NULL, related TEXT NOT NULL,
+            valid_from TEXT NOT NULL, recorded_from_us BIGINT NOT NULL,
+            valid_to TEXT NOT NULL, recorded_to_us BIGINT NOT NULL,
+            PRIMARY KEY (org, relation, related, valid_from, recorded_from_us)){without_rowid}""",
         "CREATE INDEX IF NOT EXISTS timeline_relations_related "
         "ON timeline_relations (related, relation, recorded_to_us, valid_to)",
         # Where each organisation's timeline ends (current knowledge), and whose timelines read that.

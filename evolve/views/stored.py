@@ -15,6 +15,7 @@ from evolve.records import micros
 from evolve.views import blobs
 from evolve.views.interface import NO_ENTRY, OPEN, Ending, Entry, LastEntry, Segment, TimelineEvent
 from evolve.views.pending import IntervalRow, Pending
+from evolve.views.runs import Run
 from evolve.views.sql import JOINED, Dialect, day_of, unpacked
 
 _decode_correctable = msgspec.json.Decoder(Correctable).decode
@@ -32,6 +33,10 @@ _CURRENT = "own, CASE WHEN own = 1 THEN record ELSE current END"
 #: One organisation's statements, read alone or many at once (:meth:`StoredRows.each`).
 _CURRENT_ROWS = (
     f"SELECT valid_from, valid_to, recorded_from_us, status, lists, data {JOINED} "
+    "WHERE org=? AND recorded_to_us=? AND valid_to>=?"
+)
+_CURRENT_RUNS = (
+    "SELECT relation, related, valid_from, valid_to, recorded_from_us FROM timeline_relations "
     "WHERE org=? AND recorded_to_us=? AND valid_to>=?"
 )
 _LATEST_TOUCH = "SELECT MAX(effective) FROM timeline_touches WHERE org=?"
@@ -126,6 +131,20 @@ class StoredRows:
             _CURRENT_ROWS + " ORDER BY valid_from", [(org, OPEN, day.isoformat()) for org, day in floors.items()]
         )
         return {org: [_segment(*row) for row in rows] for org, rows in zip(floors, found, strict=True)}
+
+    def current_runs(self, org: str, floor: dt.date, below: dt.date | None) -> list[Run]:
+        """`org`'s current relation rows with ``floor <= valid_to`` (and ``valid_to < below``)."""
+        statement = _CURRENT_RUNS
+        params: list[Any] = [org, OPEN, floor.isoformat()]
+        if below is not None:
+            statement += " AND valid_to<?"
+            params.append(below.isoformat())
+        return [_run(*row) for row in self.rows(statement, params)]
+
+    def current_runs_of(self, floors: Mapping[str, dt.date]) -> dict[str, list[Run]]:
+        """:meth:`current_runs` of many organisations at once, each from its own floor."""
+        found = self.each(_CURRENT_RUNS, [(org, OPEN, day.isoformat()) for org, day in floors.items()])
+        return {org: [_run(*row) for row in rows] for org, rows in zip(floors, found, strict=True)}
 
     def current_on(self, day: dt.date, column: str | None, value: str | None) -> list[tuple[str, str, int]]:
         """(org, valid_from, recorded_from_us) of the current rows holding on `day`, where
@@ -248,12 +267,19 @@ class StoredRows:
         self._insert_ignore("timeline_organisations (org)", "(?)", [(org,) for org in pending.orgs])
         ended = [c for c in pending.closes if not c.unmade]
         unmade = [c.key for c in pending.closes if c.unmade]
-        for table in ("timeline_intervals", "timeline_relations"):  # fixed names
-            self._executemany(
-                f"UPDATE {table} SET recorded_to_us=? WHERE org=? AND valid_from=? AND recorded_from_us=?",  # noqa: S608
-                ended,
-            )
-            self._executemany(f"DELETE FROM {table} WHERE org=? AND valid_from=? AND recorded_from_us=?", unmade)  # noqa: S608
+        self._executemany(
+            "UPDATE timeline_intervals SET recorded_to_us=? WHERE org=? AND valid_from=? AND recorded_from_us=?", ended
+        )
+        self._executemany("DELETE FROM timeline_intervals WHERE org=? AND valid_from=? AND recorded_from_us=?", unmade)
+        key = "org=? AND relation=? AND related=? AND valid_from=? AND recorded_from_us=?"
+        self._executemany(
+            f"UPDATE timeline_relations SET recorded_to_us=? WHERE {key}",  # noqa: S608 - constants
+            [c for c in pending.relation_closes if not c.unmade],
+        )
+        self._executemany(
+            f"DELETE FROM timeline_relations WHERE {key}",  # noqa: S608 - constants
+            [c.key for c in pending.relation_closes if c.unmade],
+        )
         # Interval rows and lists are packed only now: a refold may replace rows it buffered
         # before the transaction ends (a row made and unmade at one record time is never sent).
         intervals = [
@@ -262,7 +288,7 @@ class StoredRows:
             for r in pending.inserts.values()
         ]
         self._insert("timeline_intervals", IntervalColumns, intervals, copy=copy)
-        self._insert("timeline_relations", RelationColumns, pending.relation_rows(), copy=copy)
+        self._insert("timeline_relations", RelationColumns, list(pending.relation_inserts.values()), copy=copy)
         self._insert_ignore("timeline_dependents (cause, org)", "(?,?)", sorted(pending.dependents))
         lists = [(digest, blobs.pack(data)) for digest, data in pending.lists.items()]
         self._insert_ignore("timeline_lists (hash, data)", "(?,?)", lists)
@@ -293,7 +319,7 @@ class StoredRows:
 EntryColumns = (
     "position, event_id, type, effective, recorded_at, recorded_us, record, own, current, fold_effective, broadcast"
 )
-RelationColumns = "org, valid_from, recorded_from_us, relation, related, valid_to, recorded_to_us"
+RelationColumns = "org, relation, related, valid_from, recorded_from_us, valid_to, recorded_to_us"
 IntervalColumns = (
     "org, valid_from, valid_to, recorded_from_us, recorded_to_us, kind, stage, name, status, lists"
 )
@@ -307,6 +333,10 @@ def _chunks(items: list[_T]) -> Iterator[list[_T]]:
 
 def _segment(valid_from: str, valid_to: str, recorded: Any, scalar: Any, lists: Any, data: Any) -> Segment:
     return Segment(day_of(valid_from), day_of(valid_to), int(recorded), unpacked(scalar), lists, _unpacked(data))
+
+
+def _run(relation: str, related: str, valid_from: str, valid_to: str, recorded: Any) -> Run:
+    return Run(str(relation), str(related), day_of(valid_from), day_of(valid_to), int(recorded))
 
 
 def _unpacked(blob: Any) -> bytes | None:

@@ -22,7 +22,7 @@ from evolve.catalogue import BaseEvent, PolicyPublished, Scope
 from evolve.records import EventRecord, micros
 from evolve.state import Status
 from evolve.types import END_OF_TIME
-from evolve.views import blobs
+from evolve.views import blobs, runs
 from evolve.views.floors import FloorCache
 from evolve.views.interface import OPEN, Ending, Entry, LastEntry, Segment, TimelineEvent, TimelineWriter
 from evolve.views.pending import EntryRow, IntervalRow, Pending, TouchRow
@@ -72,8 +72,15 @@ class SqlWriter(TimelineWriter):
         # on or after a floor (a refold of an organisation read them again each time).
         self._stored_touches: FloorCache[TimelineEvent] = FloorCache(stored.touches)
         self._dependents: dict[str, set[str]] = {}
+        # `_runs`: each organisation's current relation rows with valid_to >= a floor. They follow the
+        # interval rows one record time at a time: `_unsettled[org]` is the earliest valid_from of
+        # the rows changed at `_unsettled_us` whose runs are not settled yet.
+        self._runs: FloorCache[runs.Run] = FloorCache(stored.current_runs)
+        self._unsettled: dict[str, dt.date] = {}
+        self._unsettled_us = 0
 
     def flush(self) -> None:
+        self._settle()
         self.stored.write(self.pending)
         self.pending = Pending()
 
@@ -219,12 +226,14 @@ class SqlWriter(TimelineWriter):
         return items[bisect.bisect_left(items, day, key=lambda b: b.effective) :]
 
     def close_segment(self, org: str, segment: Segment, recorded_us: int) -> None:
+        self._changed(org, segment.valid_from, recorded_us)
         self._tails.rows(org, segment.valid_to).remove(segment)
         self.pending.close((org, segment.valid_from, segment.recorded_from_us), recorded_us)
 
     def insert_segment(
         self, org: str, valid_from: dt.date, valid_to: dt.date, recorded_us: int, status: Status, data: codec.Encoded
     ) -> None:
+        self._changed(org, valid_from, recorded_us)
         bisect.insort(
             self._tails.rows(org, valid_to),
             Segment(valid_from, valid_to, recorded_us, data.scalar, data.lists, data.lists_data, status),
@@ -244,13 +253,36 @@ class SqlWriter(TimelineWriter):
         )
         if data.lists is not None and data.lists_data is not None:
             self.pending.lists[data.lists] = data.lists_data
-        named = [("member", m) for m in status.members]
-        named += [(relation, org) for relation, org in (("parent", status.parent), ("region", status.region)) if org]
-        named += [(relation, code.upper()) for relation, code in (("code", status.code), ("ods_code", status.ods_code))
-                  if code]
-        named += [("flag", flag) for flag in sorted({f.flag.value for f in status.flags})]
-        if named:
-            self.pending.relations[(org, valid_from, recorded_us)] = named
+
+    # ---- relation runs -------------------------------------------------------------
+
+    def _changed(self, org: str, valid_from: dt.date, recorded_us: int) -> None:
+        """Note an interval row of `org` changing from `valid_from` at `recorded_us`, settling the
+        runs of the record time before first (a rebuild's transaction spans many)."""
+        if recorded_us != self._unsettled_us:
+            self._settle()
+            self._unsettled_us = recorded_us
+        floor = self._unsettled.get(org)
+        if floor is None or valid_from < floor:
+            self._unsettled[org] = valid_from
+
+    def _settle(self) -> None:
+        """Bring the relation runs of every organisation changed at `_unsettled_us` up to date."""
+        recorded_us = self._unsettled_us
+        for org, floor in self._unsettled.items():
+            held = self._runs.rows(org, floor)
+            old = [r for r in held if r.valid_to >= floor]
+            # Every current row from the floor on is in the tail cache: it changed only rows it read.
+            closed, opened = runs.settle(floor, old, self._tails.held(org))
+            for run in closed:
+                held.remove(run)
+                self.pending.close_relation((org, run.relation, run.related, run.valid_from, run.recorded_from_us),
+                                            recorded_us)
+            for extent in opened:
+                held.append(runs.Run(*extent, recorded_us))
+                self.pending.open_relation((org, extent.relation, extent.related, extent.valid_from, recorded_us),
+                                           extent.valid_to)
+        self._unsettled.clear()
 
     def prefetch(self, starts: Mapping[str, dt.date]) -> None:
         """Read in bulk, for the organisations not read yet, what a refold from `starts[org]` reads
@@ -271,10 +303,15 @@ class SqlWriter(TimelineWriter):
         if reaching:
             self._stored_touches.fill(reaching, self.stored.touches_of(reaching))
         floors = dict(starts)
+        unrun: dict[str, dt.date] = {}
         for org, day in starts.items():
             before = self.status_on(org, day - ONE_DAY)
+            if org not in self._runs:  # a rewrite from `day` may change the row before it, from its start
+                unrun[org] = min(day, before.since) if before is not None else day
             for named in fold.relations(before):
                 floors[named] = min(day, floors.get(named, day))
+        if unrun:
+            self._runs.fill(unrun, self.stored.current_runs_of(unrun))
         if floors:  # one read from the earliest day: endings are few
             self._read_endings(list(floors), min(floors.values()))
 

@@ -6,13 +6,15 @@ kind into new and existing organisations, dissolutions (named and broadcast), br
 back-dated appends, same-day events, batches, and corrections (replace and retract). Each batch
 is drawn against what the log says on its date, so most are valid; the store must refuse exactly
 the batches the naive fold finds a rule broken in. For random (as_of, known_at) pairs every
-organisation's projected state (and who names it) must equal the naive fold's; and a rebuild must
-reproduce the interval tables exactly.
+organisation's projected state (who names it, and its memberships over time) must equal the naive
+fold's; on SQL the relation rows must name what the folded states name, one row per unbroken run;
+and a rebuild must reproduce the interval and relation tables exactly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from typing import Any
 
@@ -28,6 +30,7 @@ from evolve.records import EventRecord
 from evolve.settings import Settings
 from evolve.state import Status
 from evolve.types import Kind
+from evolve.views import runs
 from evolve.views.memory import MemoryTimelineView
 from tests.conftest import Databases
 from tests.factories import SOURCE
@@ -238,6 +241,40 @@ def interval_tables(system: Evolve) -> list[tuple[Any, ...]]:
         ]
 
 
+def relation_table(system: Evolve) -> list[tuple[Any, ...]]:
+    if isinstance(system.view, MemoryTimelineView):
+        return []  # it names relations from its states when asked
+    with system.view.reader() as read:
+        return [tuple(row) for row in read.rows("SELECT * FROM timeline_relations ORDER BY 1, 2, 3, 4, 5")]  # type: ignore[attr-defined]
+
+
+def relations_on(system: Evolve, day: dt.date, known: int) -> set[tuple[str, str, str]]:
+    """What the relation rows say each organisation names on `day`, as known at `known` (µs)."""
+    with system.view.reader() as read:
+        found = read.rows(  # type: ignore[attr-defined]
+            "SELECT org, relation, related FROM timeline_relations "
+            "WHERE valid_from<=? AND valid_to>? AND recorded_from_us<=? AND recorded_to_us>?",
+            (day.isoformat(), day.isoformat(), known, known),
+        )
+    rows = [tuple(r) for r in found]
+    assert len(rows) == len(set(rows)), "two relation rows hold on one day"
+    return set(rows)
+
+
+def assert_runs_are_maximal(system: Evolve, known: int) -> None:
+    """At a record time, one thing named is one row per unbroken stretch of valid time."""
+    with system.view.reader() as read:
+        found = read.rows(  # type: ignore[attr-defined]
+            "SELECT org, relation, related, valid_from, valid_to FROM timeline_relations "
+            "WHERE recorded_from_us<=? AND recorded_to_us>? ORDER BY org, relation, related, valid_from",
+            (known, known),
+        )
+    rows = [tuple(r) for r in found]
+    for a, b in itertools.pairwise(rows):
+        if a[:3] == b[:3]:
+            assert a[4] < b[3], f"runs that touch or overlap: {a} {b}"
+
+
 @pytest.fixture(scope="module")
 def scratch(databases: Databases) -> str:
     """One database for all examples, emptied before each."""
@@ -292,10 +329,19 @@ def check_against_fold(system: Evolve, data: st.DataObject) -> None:
                 members_of = sorted(o for o, s in expected.items() if org in s.members)
                 subs = sorted(o for o, s in expected.items() if s.parent == org)
                 assert (state.member_of, state.sub_areas) == (members_of, subs), f"{org} on {day}"
+                held = system.queries.memberships(org, known_at).items
+                listed = sorted(m.system for m in held if m.relation == "member" and m.valid_from <= day
+                                and (m.valid_to is None or day < m.valid_to))
+                assert listed == members_of, f"memberships of {org} on {day}"
+            if not isinstance(system.view, MemoryTimelineView):
+                named = {(org, *n) for org, s in expected.items() if s is not None for n in runs.named(s)}
+                assert relations_on(system, day, known_micros) == named, f"relation rows on {day}"
+        if not isinstance(system.view, MemoryTimelineView):
+            assert_runs_are_maximal(system, known_micros)
 
-    before = interval_tables(system)
+    before = interval_tables(system), relation_table(system)
     system.rebuild()
-    assert interval_tables(system) == before
+    assert (interval_tables(system), relation_table(system)) == before
 
 
 def _dates(record: EventRecord) -> list[dt.date]:
