@@ -12,7 +12,7 @@ Besides events, two things change a state as time passes, and they are rules too
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from functools import singledispatch
 from typing import NamedTuple
 
@@ -72,12 +72,13 @@ def matches(scope: Scope, state: Status | None, org_id: str) -> bool:
     return state.kind == scope.kind
 
 
-def touches(event: BaseEvent, state: Status | None, org_id: str) -> bool:
-    """Whether the event applies to the organisation at this point of the fold."""
+def touches(event: BaseEvent, state: Status | None, org_id: str, subjects: Container[str] | None = None) -> bool:
+    """Whether the event applies to the organisation at this point of the fold (`subjects`: the
+    event's, if the caller has them already)."""
     scope = event.scope_or_none
     if scope is not None:
         return matches(scope, state, org_id)
-    return org_id in event.subjects()
+    return org_id in (subjects if subjects is not None else event.subjects())
 
 
 def apply(
@@ -86,14 +87,16 @@ def apply(
     org_id: str,
     event_id: str,
     merge_sources: Sequence[Status | None] = (),
+    subjects: Container[str] | None = None,
 ) -> Applied:
     """`org_id` after `event`, which the caller knows touches it (see :func:`touches`).
 
     `merge_sources` are the merged organisations' states at the end of the day before a merger,
-    needed only when `org_id` is its `into`. An event that names `org_id` is first checked by the
-    rule book (:func:`evolve.rules.state_problem`); a refused event changes nothing.
+    needed only when `org_id` is its `into`; `subjects` are the event's, if the caller has them. An
+    event that names `org_id` is first checked by the rule book (:func:`evolve.rules.state_problem`);
+    a refused event changes nothing.
     """
-    named = org_id in event.subjects()
+    named = org_id in (subjects if subjects is not None else event.subjects())
     if named:
         problem = rules.state_problem(event, org_id, state)
         if problem is not None:

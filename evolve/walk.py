@@ -73,13 +73,13 @@ def walk(
                     mark(item.effective, new)
             continue
         event = item.event
-        if not fold.touches(event, state, org):
+        if not fold.touches(event, state, org, item.subjects):
             continue
         merger = event if isinstance(event, OrganisationsMerged) else None
         sources = []
         if merger is not None and org == merger.into:
             sources = [source_of(m, item.effective - ONE_DAY) for m in merger.merged]
-        applied = fold.apply(event, state, org, item.event_id, sources)
+        applied = fold.apply(event, state, org, item.event_id, sources, item.subjects)
         if applied.problem is not None:
             out.violations.append(Violation(item.effective, item.position, item.event_id, org, *applied.problem))
             continue

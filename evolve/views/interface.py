@@ -55,12 +55,18 @@ class Segment(NamedTuple):
 
 
 class TimelineEvent(NamedTuple):
-    """An event as a timeline folds it: in (effective, position) order."""
+    """An event as a timeline folds it: in (effective, position) order. `subjects` are the event's,
+    computed once (each organisation it names walks it, again at every refold)."""
 
     effective: dt.date
     position: int
     event_id: str
     event: BaseEvent
+    subjects: frozenset[str]
+
+    @classmethod
+    def of(cls, effective: dt.date, position: int, event_id: str, event: BaseEvent) -> TimelineEvent:
+        return cls(effective, position, event_id, event, frozenset(event.subjects()))
 
 
 class Entry(NamedTuple):

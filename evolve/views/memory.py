@@ -174,7 +174,7 @@ class MemoryWriter(TimelineWriter):
                 continue
             scope = current.scope_or_none
             if position in touched or (scope is not None and scope.is_broadcast):
-                found.append(TimelineEvent(current.effective, position, str(entry.record.id), current))
+                found.append(TimelineEvent.of(current.effective, position, str(entry.record.id), current))
         return sorted(found)
 
     def prefetch(self, starts: Mapping[str, dt.date]) -> None:

@@ -354,4 +354,4 @@ def stored_current(own: Any, blob: Any) -> Correctable | None:
 def _timeline_event(effective: str, position: Any, event_id: Any, own: Any, current: Any) -> TimelineEvent:
     event = stored_current(own, current)
     assert event is not None  # touches and broadcasts are of entries with a current version
-    return TimelineEvent(day_of(effective), int(position), str(event_id), event)
+    return TimelineEvent.of(day_of(effective), int(position), str(event_id), event)

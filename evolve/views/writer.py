@@ -149,7 +149,7 @@ class SqlWriter(TimelineWriter):
         """Note what `current` touches; `stored` if its entry row is already in storage."""
         if isinstance(current, PolicyPublished):
             return
-        item = TimelineEvent(current.effective, position, event_id, current)
+        item = TimelineEvent.of(current.effective, position, event_id, current)
         scope = current.scope_or_none
         if scope is not None and scope.is_broadcast:
             if not stored:  # else a reload of the cache finds it in storage
