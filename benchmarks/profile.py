@@ -1,6 +1,7 @@
 """Profile the slow paths with pyinstrument (not a dependency: ``pip install pyinstrument``).
 
-    python -m benchmarks.profile --size 25k [--store sqlite|postgresql] [--what import,append,rebuild,asof]
+    python -m benchmarks.profile --size 25k [--store sqlite|postgresql] [--workload adversarial|realistic]
+        [--what import,append,rebuild,asof]
 
 Builds a store of the given size from the synthetic log, then profiles each
 phase and prints pyinstrument's text report (``--out DIR`` also writes one
@@ -16,8 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generator import generate, sample_queries
-from benchmarks.runner import BATCH, parse_sizes
+from benchmarks.generator import sample_queries
+from benchmarks.runner import BATCH, WORKLOADS, parse_sizes
 from benchmarks.stores import DEFAULT_POSTGRES_URL, Stores
 
 
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--size", type=parse_sizes, default=[25_000])
     p.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--what", default="import,append,asof,rebuild")
+    p.add_argument("--workload", choices=sorted(WORKLOADS), default="adversarial")
     p.add_argument("--tail", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--interval", type=float, default=0.001)
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
 
     n = args.size[0]
     what = set(args.what.split(","))
-    log = generate(n + args.tail, args.seed)
+    log = WORKLOADS[args.workload](n + args.tail, args.seed)
     workdir = Path(tempfile.mkdtemp(prefix="evolve-profile-"))
     stores = Stores(args.store, workdir, postgres_url=args.postgres_url)
     out = Path(args.out) if args.out else None
@@ -50,9 +52,9 @@ def main(argv: list[str] | None = None) -> None:
 
     def report(name: str, profiler: Any) -> None:
         text = profiler.output_text(unicode=False, color=False, show_all=False)
-        print(f"===== {name} ({args.store}, {n} events) =====\n{text}")
+        print(f"===== {name} ({args.store}, {args.workload}, {n} events) =====\n{text}")
         if out:
-            (out / f"{args.store}-{n}-{name}.txt").write_text(text)
+            (out / f"{args.store}-{args.workload}-{n}-{name}.txt").write_text(text)
 
     try:
         db = stores.fresh("profile")
