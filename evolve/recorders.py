@@ -13,15 +13,21 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg.sql import SQL, Identifier
 
 from evolve.outage import connection_broke
 
 #: Called with the insert's cursor and the new notification ids, before the commit.
 InTransaction = Callable[[Any, Sequence[int]], None]
+
+
+#: Streams per statement of :meth:`HookedSQLiteRecorder.select_heads` (SQLite binds at most 32,766).
+HEADS_CHUNK = 500
 
 
 #: Advisory lock class for "one appender at a time" on PostgreSQL (the key within it is the schema).
@@ -59,6 +65,31 @@ class HookedSQLiteRecorder(SQLiteApplicationRecorder):
         if hook is not None and ids:
             hook(c, ids)
         return ids
+
+    def select_heads(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The newest stored event of each stream that has one, in one statement per
+        :data:`HEADS_CHUNK` streams (``select_events(..., desc=True, limit=1)`` for many at once).
+        SQLite takes a bare column of a ``MAX`` aggregate from the row holding the maximum."""
+        found: list[StoredEvent] = []
+        for start in range(0, len(originator_ids), HEADS_CHUNK):
+            chunk = [i.hex for i in originator_ids[start : start + HEADS_CHUNK]]
+            statement = (
+                "SELECT originator_id, MAX(originator_version) AS originator_version, topic, state "  # noqa: S608
+                f"FROM {self.events_table_name} WHERE originator_id IN ({','.join('?' * len(chunk))}) "
+                "GROUP BY originator_id"
+            )
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(statement, chunk)
+                found += [
+                    StoredEvent(
+                        originator_id=self.convert_originator_id(row["originator_id"]),
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=row["state"],
+                    )
+                    for row in c.fetchall()
+                ]
+        return found
 
 
 # ---- PostgreSQL: fail fast in an outage -----------------------------------------------------
@@ -105,6 +136,29 @@ class FastFailingPostgresRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return cast("Sequence[int] | None", self._insert_plain(stored_events, **kwargs))
         return cast("Sequence[int]", self._insert_in_transaction(stored_events, kwargs.get("in_transaction")))
+
+    @once_more_if_broken
+    def select_heads(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The newest stored event of each stream that has one, in one statement (one round trip
+        instead of one each)."""
+        statement = SQL(
+            "SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        ids: list[Any] = list(originator_ids)
+        if self.datastore.originator_id_type == "text":
+            ids = [str(i) for i in ids]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, [ids])
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
     @contextmanager
     def appending(self) -> Iterator[None]:

@@ -222,6 +222,7 @@ class EventStore(Application[UUID]):
     ) -> list[EventRecord]:
         """One attempt: read the heads, judge the batch by the rule book, write it in one insert."""
         heads = _Heads(self, fresh, set(event_ids))
+        heads.read_ahead(events)
         heads.check_expected(expected)
         checked = rules.check_batch(events, event_ids, heads)
         if checked.problems:
@@ -296,6 +297,16 @@ class EventStore(Application[UUID]):
             return 0, None
         head = cast(Subject.Touched, self.mapper.to_domain_event(stored[0]))
         return head.originator_version, head.kind
+
+    def _subject_heads(self, streams: Sequence[UUID]) -> dict[UUID, tuple[int, SubjectKind | None]]:
+        """:meth:`_subject_head` of many streams, in one read where the recorder offers it."""
+        if not isinstance(self.recorder, HookedSQLiteRecorder | FastFailingPostgresRecorder):
+            return {stream: self._subject_head(stream) for stream in streams}
+        found: dict[UUID, tuple[int, SubjectKind | None]] = dict.fromkeys(streams, (0, None))
+        for stored in self.recorder.select_heads(streams):
+            head = cast(Subject.Touched, self.mapper.to_domain_event(stored))
+            found[cast(UUID, stored.originator_id)] = (head.originator_version, head.kind)
+        return found
 
     def _recorded(self, event_id: UUID) -> EventRecord | None:
         stored = self.recorder.select_events(event_id, lte=1)
@@ -418,6 +429,20 @@ class _Heads:
             else:
                 self._heads[stream] = self._store._subject_head(stream)
         return self._heads[stream]
+
+    def read_ahead(self, events: Sequence[Event]) -> None:
+        """Read at once the heads the rule book and :meth:`touch` will ask for, of the organisations
+        and policies the batch names that are not known yet: one by one, each new organisation of an
+        import cost a read (on PostgreSQL a round trip)."""
+        slugs = dict.fromkeys(
+            slug
+            for event in events
+            for slug in (*event.subjects(), *event.created(), *event.must_be_new(), *(s for s, _ in event.required()))
+        )
+        cached = {} if self._fresh else self._store._cached_subjects
+        streams = [s for s in map(_stream, slugs) if s not in self._heads and s not in cached]
+        if streams and self.log_head().position > 0:
+            self._heads.update(self._store._subject_heads(streams))
 
     def check_expected(self, expected: Mapping[str, int]) -> None:
         for subject, version in expected.items():

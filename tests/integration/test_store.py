@@ -15,7 +15,7 @@ from evolve.bootstrap import Evolve
 from evolve.domain import GENESIS_HASH, LOG_ID, Log, chain_hash
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
 from evolve.files import load
-from evolve.store import to_record
+from evolve.store import _stream, to_record
 from tests.factories import event, footprint
 
 
@@ -193,3 +193,16 @@ def test_records_decode_the_same_as_through_the_eventsourcing_mapper(system: Evo
     assert len(stored) == len(loaded)
     for row in stored:
         assert system.store.record(row) == to_record(cast(Log.Recorded, system.store.mapper.to_domain_event(row)))
+
+
+def test_the_heads_read_at_once_are_the_heads_read_one_by_one(system: Evolve) -> None:
+    # An append reads the heads of the organisations its batch names in one statement (a read each
+    # cost an import one per new organisation); it must find what a read of each stream finds.
+    first = system.append([footprint("a"), footprint("b")])
+    system.append([event("LeaderAppointed", organisation="a", leader="L")])
+    store = system.store
+    streams = [_stream(s) for s in ("a", "b", "nowhere")] + [first[0].id]
+    heads = store._subject_heads(streams)
+    assert heads == {s: store._subject_head(s) for s in streams}
+    assert heads[_stream("a")] == (2, "organisation") and heads[_stream("nowhere")] == (0, None)
+    assert heads[first[0].id] == (1, "event")
