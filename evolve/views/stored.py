@@ -118,33 +118,32 @@ class StoredRows:
 
     def current_rows(self, org: str, floor: dt.date, below: dt.date | None) -> list[Segment]:
         """`org`'s current rows with ``floor <= valid_to`` (and ``valid_to < below``), by valid_from."""
-        statement = _CURRENT_ROWS
-        params: list[Any] = [org, OPEN, floor.isoformat()]
-        if below is not None:
-            statement += " AND valid_to<?"
-            params.append(below.isoformat())
-        return [_segment(*row) for row in self.rows(statement + " ORDER BY valid_from", params)]
+        return [_segment(*row) for row in self._current(_CURRENT_ROWS, org, floor, below, " ORDER BY valid_from")]
 
     def current_rows_of(self, floors: Mapping[str, dt.date]) -> dict[str, list[Segment]]:
         """:meth:`current_rows` of many organisations at once, each from its own floor."""
-        found = self.each(
-            _CURRENT_ROWS + " ORDER BY valid_from", [(org, OPEN, day.isoformat()) for org, day in floors.items()]
-        )
-        return {org: [_segment(*row) for row in rows] for org, rows in zip(floors, found, strict=True)}
+        found = self._current_of(_CURRENT_ROWS + " ORDER BY valid_from", floors)
+        return {org: [_segment(*row) for row in rows] for org, rows in found.items()}
 
     def current_runs(self, org: str, floor: dt.date, below: dt.date | None) -> list[Run]:
         """`org`'s current relation rows with ``floor <= valid_to`` (and ``valid_to < below``)."""
-        statement = _CURRENT_RUNS
+        return [_run(*row) for row in self._current(_CURRENT_RUNS, org, floor, below)]
+
+    def current_runs_of(self, floors: Mapping[str, dt.date]) -> dict[str, list[Run]]:
+        """:meth:`current_runs` of many organisations at once, each from its own floor."""
+        return {org: [_run(*row) for row in rows] for org, rows in self._current_of(_CURRENT_RUNS, floors).items()}
+
+    def _current(self, statement: str, org: str, floor: dt.date, below: dt.date | None, order: str = "") -> list[Any]:
+        """`statement` (bound: org, the open record end, floor) with ``valid_to < below`` if given."""
         params: list[Any] = [org, OPEN, floor.isoformat()]
         if below is not None:
             statement += " AND valid_to<?"
             params.append(below.isoformat())
-        return [_run(*row) for row in self.rows(statement, params)]
+        return self.rows(statement + order, params)
 
-    def current_runs_of(self, floors: Mapping[str, dt.date]) -> dict[str, list[Run]]:
-        """:meth:`current_runs` of many organisations at once, each from its own floor."""
-        found = self.each(_CURRENT_RUNS, [(org, OPEN, day.isoformat()) for org, day in floors.items()])
-        return {org: [_run(*row) for row in rows] for org, rows in zip(floors, found, strict=True)}
+    def _current_of(self, statement: str, floors: Mapping[str, dt.date]) -> dict[str, list[Any]]:
+        found = self.each(statement, [(org, OPEN, day.isoformat()) for org, day in floors.items()])
+        return dict(zip(floors, found, strict=True))
 
     def current_on(self, day: dt.date, column: str | None, value: str | None) -> list[tuple[str, str, int]]:
         """(org, valid_from, recorded_from_us) of the current rows holding on `day`, where
