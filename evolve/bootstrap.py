@@ -23,6 +23,7 @@ from evolve.catalogue import Event
 from evolve.catchup import catch_up
 from evolve.errors import InvalidEvent, StoreUnavailable, first_line
 from evolve.outage import classify as outage_of
+from evolve.pauses import without_collector_pauses
 from evolve.projection import TimelineProjection, project, project_batch, refusal
 from evolve.query import Queries
 from evolve.records import EventRecord
@@ -159,14 +160,15 @@ class Evolve:
         for `expected` and idempotency."""
         self._inlined = False
         inline = self.project_on_append and isinstance(self.view, INLINE_VIEWS)
-        records = self.store.append(
-            events,
-            expected=expected,
-            ids=ids,
-            idempotency_key=idempotency_key,
-            digest=digest,
-            check=None if inline else self._preview,
-        )
+        with without_collector_pauses():
+            records = self.store.append(
+                events,
+                expected=expected,
+                ids=ids,
+                idempotency_key=idempotency_key,
+                digest=digest,
+                check=None if inline else self._preview,
+            )
         if self.project_on_append and not self._inlined:
             try:
                 self.catch_up()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from eventsourcing.persistence import IntegrityError, Tracking
 
+from evolve.pauses import without_collector_pauses
 from evolve.projection import TimelineProjection
 from evolve.store import EventStore
 
@@ -37,7 +38,8 @@ def catch_up(
             return done
         records = [store.record(n) for n in notifications]
         try:
-            projection.process_batch(records, Tracking(store.name, notifications[-1].id))
+            with without_collector_pauses():
+                projection.process_batch(records, Tracking(store.name, notifications[-1].id))
         except IntegrityError:
             # Another projector (a process, or an append projecting inline)
             # recorded these first; its transaction won, ours rolled back.
