@@ -22,6 +22,12 @@ DEFAULT_DATABASE = "./evolve.db"
 DEFAULT_DB_TIMEOUT = 0.5
 DEFAULT_STATEMENT_TIMEOUT = 15.0
 DEFAULT_SQLITE_BUSY_TIMEOUT = 30
+#: How long PostgreSQL lets a transaction sit between statements (eventsourcing's default is 5 s).
+#: The projection computes in Python between its statements inside the append's or the catch-up's
+#: transaction; a broadcast over a large view (a rebuild at 1M refolds 150,000 organisations for one)
+#: went past 5 s, and the server ended the connection. A client that dies still ends its transaction
+#: at once (its socket closes); this only bounds one that hangs.
+IDLE_IN_TRANSACTION_TIMEOUT_S = 600
 #: The eventsourcing environment keys that carry `db_timeout` and `statement_timeout` to the
 #: PostgreSQL pool (evolve.store, evolve.pgpool).
 POOL_WAIT = "EVOLVE_POOL_WAIT"
@@ -86,6 +92,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "POSTGRES_PASSWORD": unquote(parts.password or ""),
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
                 "POSTGRES_CONNECT_TIMEOUT": str(max(1, math.ceil(self.db_timeout))),
+                "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(IDLE_IN_TRANSACTION_TIMEOUT_S),
                 POOL_WAIT: str(self.db_timeout),
                 STATEMENT_TIMEOUT: str(self.statement_timeout),
             }

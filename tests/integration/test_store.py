@@ -15,7 +15,9 @@ from evolve.bootstrap import Evolve
 from evolve.domain import GENESIS_HASH, LOG_ID, Log, chain_hash
 from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
 from evolve.files import load
+from evolve.settings import Settings
 from evolve.store import _stream, to_record
+from tests.conftest import POSTGRES_URL
 from tests.factories import event, footprint
 
 
@@ -206,3 +208,17 @@ def test_the_heads_read_at_once_are_the_heads_read_one_by_one(system: Evolve) ->
     assert heads == {s: store._subject_head(s) for s in streams}
     assert heads[_stream("a")] == (2, "organisation") and heads[_stream("nowhere")] == (0, None)
     assert heads[first[0].id] == (1, "event")
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="EVOLVE_TEST_POSTGRES_URL is not set")
+def test_a_postgresql_transaction_may_compute_between_statements_for_minutes() -> None:
+    # The projection runs Python between its statements inside a transaction; eventsourcing's 5 s
+    # idle-in-transaction timeout ended a 1M rebuild's connection in the middle of a broadcast.
+    assert POSTGRES_URL is not None
+    system = Evolve(Settings(database_url=POSTGRES_URL))
+    try:
+        with system.store.factory.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+            found = conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+    finally:
+        system.close()
+    assert found is not None and found["idle_in_transaction_session_timeout"] == "10min"
