@@ -5,7 +5,7 @@ one bulk statement. Until then reads combine what storage holds with what is pen
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from evolve.views.interface import OPEN
 
@@ -148,14 +148,9 @@ class Pending:
         """End a row's record time: a buffered row is changed (or dropped, if it began at
         `recorded_us`: made and unmade by one record time, so never visible); a stored one
         gets an UPDATE."""
-        org, valid_from, recorded_from_us = key
-        row = self.inserts.get(key)
-        if row is None:
+        if not _end_buffered(self.inserts, key, recorded_us):
+            org, valid_from, recorded_from_us = key
             self.closes.append(Close(recorded_us, org, valid_from.isoformat(), recorded_from_us))
-        elif recorded_from_us == recorded_us:
-            del self.inserts[key]
-        else:
-            self.inserts[key] = row._replace(recorded_to_us=recorded_us)
 
     def open_relation(self, key: RelationKey, valid_to: dt.date) -> None:
         org, relation, related, valid_from, recorded_from_us = key
@@ -165,16 +160,11 @@ class Pending:
 
     def close_relation(self, key: RelationKey, recorded_us: int) -> None:
         """As :meth:`close`, for a relation row."""
-        org, relation, related, valid_from, recorded_from_us = key
-        row = self.relation_inserts.get(key)
-        if row is None:
+        if not _end_buffered(self.relation_inserts, key, recorded_us):
+            org, relation, related, valid_from, recorded_from_us = key
             self.relation_closes.append(
                 RelationClose(recorded_us, org, relation, related, valid_from.isoformat(), recorded_from_us)
             )
-        elif recorded_from_us == recorded_us:
-            del self.relation_inserts[key]
-        else:
-            self.relation_inserts[key] = row._replace(recorded_to_us=recorded_us)
 
     def closed(self) -> set[tuple[str, str, int]]:
         """Stored rows this transaction closed, as (org, valid_from, recorded_from_us)."""
@@ -183,3 +173,19 @@ class Pending:
     def current_on(self, day: str) -> list[IntervalRow]:
         """Buffered current rows that hold on `day`."""
         return [r for r in self.inserts.values() if r.recorded_to_us == OPEN and r.valid_from <= day < r.valid_to]
+
+
+_Row = TypeVar("_Row", IntervalRow, RelationRow)
+
+
+def _end_buffered(rows: dict[Any, _Row], key: tuple[Any, ...], recorded_us: int) -> bool:
+    """End the record time of the buffered row at `key` (its last part is its recorded_from_us),
+    dropping it if it began at `recorded_us`; False if no such row is buffered."""
+    row = rows.get(key)
+    if row is None:
+        return False
+    if key[-1] == recorded_us:
+        del rows[key]
+    else:
+        rows[key] = row._replace(recorded_to_us=recorded_us)
+    return True
