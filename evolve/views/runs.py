@@ -79,6 +79,5 @@ def settle(floor: dt.date, old: Sequence[Run], segments: Sequence[Segment]) -> t
     before `floor` unchanged). Runs that keep their extent are left alone."""
     earlier = {(r.relation, r.related): r.valid_from for r in old if r.valid_from < floor}
     wanted = extents(floor, earlier, (s for s in segments if s.valid_from >= floor))
-    closed = [r for r in old if Extent(r.relation, r.related, r.valid_from, r.valid_to) not in wanted]
-    kept = {Extent(r.relation, r.related, r.valid_from, r.valid_to) for r in old}
-    return closed, sorted(wanted - kept)
+    held = {Extent(r.relation, r.related, r.valid_from, r.valid_to): r for r in old}
+    return [r for extent, r in held.items() if extent not in wanted], sorted(wanted - held.keys())
