@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple, TypeVar
 
-from evolve.views.interface import OPEN
+from evolve.views.interface import OPEN, Ending
 
 
 class EntryRow(NamedTuple):
@@ -123,13 +123,15 @@ class Pending:
         self.relation_inserts: dict[RelationKey, RelationRow] = {}
         self.lists: dict[str, bytes] = {}  # list contents by hash (see evolve.codec)
         self.dependents: set[tuple[str, str]] = set()  # (cause, org)
+        # `endings[org] = (day, endings)`: storage's endings of `org` from `day` on are replaced by these.
+        self.endings: dict[str, tuple[dt.date, list[Ending]]] = {}
 
     def size(self) -> int:
         """How many rows are pending."""
         return (
             len(self.entries) + len(self.subjects) + len(self.touches) + len(self.orgs) + len(self.closes)
             + len(self.inserts) + len(self.relation_closes) + len(self.relation_inserts) + len(self.lists)
-            + len(self.dependents)
+            + len(self.dependents) + sum(len(endings) + 1 for _, endings in self.endings.values())
         )
 
     def add_entry(self, row: EntryRow) -> None:
@@ -151,6 +153,21 @@ class Pending:
         if not _end_buffered(self.inserts, key, recorded_us):
             org, valid_from, recorded_from_us = key
             self.closes.append(Close(recorded_us, org, valid_from.isoformat(), recorded_from_us))
+
+    def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
+        """Replace `org`'s endings from `day` on. Replacements compose: the pending one covers
+        from the earliest day any of them did (a refold sets an organisation's endings many times;
+        each was a DELETE and an INSERT, two round trips on PostgreSQL)."""
+        earlier = self.endings.get(org)
+        if earlier is not None and earlier[0] < day:
+            self.endings[org] = (earlier[0], [e for e in earlier[1] if e.effective < day] + endings)
+        else:
+            self.endings[org] = (day, list(endings))
+
+    def ended_since(self, org: str) -> dt.date | None:
+        """The day from which storage's endings of `org` are stale, if this transaction set them."""
+        replaced = self.endings.get(org)
+        return replaced[0] if replaced is not None else None
 
     def open_relation(self, key: RelationKey, valid_to: dt.date) -> None:
         org, relation, related, valid_from, recorded_from_us = key

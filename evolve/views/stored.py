@@ -204,11 +204,13 @@ class StoredRows:
             found += [Ending(str(o), day_of(e), int(p), str(i), s) for o, e, p, i, s in rows]
         return found
 
-    def ended_by(self, position: int) -> list[str]:
-        """Organisations ended by the entry at `position` (a scan: endings are few, and only a
+    def ended_by(self, position: int) -> list[Ending]:
+        """The endings made by the entry at `position` (a scan: endings are few, and only a
         correction of a broadcast asks)."""
-        found = self.rows("SELECT org FROM timeline_endings WHERE position=?", (position,))
-        return sorted({str(row[0]) for row in found})
+        found = self.rows(
+            "SELECT org, effective, position, event_id, successor FROM timeline_endings WHERE position=?", (position,)
+        )
+        return [Ending(str(o), day_of(e), int(p), str(i), s) for o, e, p, i, s in found]
 
     def dependents_of(self, org: str) -> set[str]:
         return {str(row[0]) for row in self.rows("SELECT org FROM timeline_dependents WHERE cause=?", (org,))}
@@ -218,13 +220,6 @@ class StoredRows:
     def set_current(self, position: int, columns: tuple[int, bytes | None, str, int]) -> None:
         statement = "UPDATE timeline_entries SET own=?, current=?, fold_effective=?, broadcast=? WHERE position=?"
         self.execute(statement, (*columns, position))
-
-    def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
-        self.execute("DELETE FROM timeline_endings WHERE org=? AND effective>=?", (org, day.isoformat()))
-        self._executemany(
-            "INSERT INTO timeline_endings (org, effective, position, event_id, successor) VALUES (?,?,?,?,?)",
-            [(e.org, e.effective.isoformat(), e.position, e.event_id, e.successor) for e in endings],
-        )
 
     def delete_touches(self, position: int) -> list[str]:
         """Drop the entry's touches; the organisations they named."""
@@ -289,6 +284,16 @@ class StoredRows:
         self._insert("timeline_intervals", IntervalColumns, intervals, copy=copy)
         self._insert("timeline_relations", RelationColumns, list(pending.relation_inserts.values()), copy=copy)
         self._insert_ignore("timeline_dependents (cause, org)", "(?,?)", sorted(pending.dependents))
+        replaced = sorted(pending.endings.items())
+        self._executemany(
+            "DELETE FROM timeline_endings WHERE org=? AND effective>=?",
+            [(org, day.isoformat()) for org, (day, _) in replaced],
+        )
+        self._executemany(
+            "INSERT INTO timeline_endings (org, effective, position, event_id, successor) VALUES (?,?,?,?,?)",
+            [(e.org, e.effective.isoformat(), e.position, e.event_id, e.successor)
+             for _, (_, endings) in replaced for e in endings],
+        )
         lists = [(digest, blobs.pack(data)) for digest, data in pending.lists.items()]
         self._insert_ignore("timeline_lists (hash, data)", "(?,?)", lists)
 

@@ -64,7 +64,7 @@ class SqlWriter(TimelineWriter):
         self._orgs: set[str] = set()  # organisations this transaction has named
         self._added_dependents: dict[str, set[str]] = {}  # cause -> dependents this transaction noted
         # `_endings[org] = (floor, endings)`: every ending of `org` effective on or after floor, as
-        # storage holds it (set_endings writes through); `_dependents[cause]`: storage's dependents.
+        # storage holds it with this transaction's pending changes; `_dependents[cause]`: storage's dependents.
         # A refold reads each organisation's endings and dependents again and again; on PostgreSQL
         # each read was a round trip (a quarter of the curated import).
         self._endings: dict[str, tuple[dt.date, list[Ending]]] = {}
@@ -326,20 +326,33 @@ class SqlWriter(TimelineWriter):
         )
 
     def _read_endings(self, wanted: Sequence[str], day: dt.date) -> None:
-        """Cache the stored endings of `wanted` from `day` on, reading only those not cached that far."""
+        """Cache the endings of `wanted` from `day` on, reading only those not cached that far. What
+        is cached stays: it holds this transaction's pending changes, which storage lacks."""
         unread = [org for org in wanted if (cached := self._endings.get(org)) is None or cached[0] > day]
         if unread:
             found: dict[str, list[Ending]] = {org: [] for org in unread}
             for ending in self.stored.endings_of(unread, day):
-                found[ending.org].append(ending)
-            self._endings.update((org, (day, endings)) for org, endings in found.items())
+                cached = self._endings.get(ending.org)
+                if cached is None or ending.effective < cached[0]:
+                    found[ending.org].append(ending)
+            for org, endings in found.items():
+                cached = self._endings.get(org)
+                self._endings[org] = (day, endings + cached[1] if cached is not None else endings)
 
     def ended_by(self, position: int) -> list[str]:
-        return self.stored.ended_by(position)  # set_endings writes through: storage is current
+        orgs = {
+            e.org for e in self.stored.ended_by(position)
+            if (stale := self.pending.ended_since(e.org)) is None or e.effective < stale
+        }
+        orgs.update(
+            org for org, (_, endings) in self.pending.endings.items() if any(e.position == position for e in endings)
+        )
+        return sorted(orgs)
 
     def set_endings(self, org: str, day: dt.date, endings: list[Ending]) -> None:
-        """Storage drops `org`'s endings from `day` on and takes `endings`; the cache does the same."""
-        self.stored.set_endings(org, day, endings)
+        """Storage will drop `org`'s endings from `day` on and take `endings` (at :meth:`flush`);
+        the cache does so now."""
+        self.pending.set_endings(org, day, endings)
         cached = self._endings.get(org)
         if cached is not None and cached[0] <= day:
             self._endings[org] = (cached[0], [e for e in cached[1] if e.effective < day] + endings)
