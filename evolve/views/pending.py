@@ -158,11 +158,7 @@ class Pending:
         """Replace `org`'s endings from `day` on. Replacements compose: the pending one covers
         from the earliest day any of them did (a refold sets an organisation's endings many times;
         each was a DELETE and an INSERT, two round trips on PostgreSQL)."""
-        earlier = self.endings.get(org)
-        if earlier is not None and earlier[0] < day:
-            self.endings[org] = (earlier[0], [e for e in earlier[1] if e.effective < day] + endings)
-        else:
-            self.endings[org] = (day, list(endings))
+        self.endings[org] = endings_replaced(self.endings.get(org), day, endings)
 
     def ended_since(self, org: str) -> dt.date | None:
         """The day from which storage's endings of `org` are stale, if this transaction set them."""
@@ -190,6 +186,15 @@ class Pending:
     def current_on(self, day: str) -> list[IntervalRow]:
         """Buffered current rows that hold on `day`."""
         return [r for r in self.inserts.values() if r.recorded_to_us == OPEN and r.valid_from <= day < r.valid_to]
+
+
+def endings_replaced(
+    held: tuple[dt.date, list[Ending]] | None, day: dt.date, endings: list[Ending]
+) -> tuple[dt.date, list[Ending]]:
+    """`held` = (floor, the endings from floor on) after those from `day` on give way to `endings`."""
+    if held is not None and held[0] < day:
+        return (held[0], [e for e in held[1] if e.effective < day] + endings)
+    return (day, list(endings))
 
 
 _Row = TypeVar("_Row", IntervalRow, RelationRow)

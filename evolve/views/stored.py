@@ -196,21 +196,14 @@ class StoredRows:
         found: list[Ending] = []
         for some in _chunks(list(orgs)):
             marks = ",".join("?" * len(some))
-            rows = self.rows(
-                "SELECT org, effective, position, event_id, successor FROM timeline_endings "  # noqa: S608
-                f"WHERE org IN ({marks}) AND effective>=?",
-                [*some, day.isoformat()],
-            )
-            found += [Ending(str(o), day_of(e), int(p), str(i), s) for o, e, p, i, s in rows]
+            rows = self.rows(f"{_ENDINGS} WHERE org IN ({marks}) AND effective>=?", [*some, day.isoformat()])
+            found += [_ending(*row) for row in rows]
         return found
 
     def ended_by(self, position: int) -> list[Ending]:
         """The endings made by the entry at `position` (a scan: endings are few, and only a
         correction of a broadcast asks)."""
-        found = self.rows(
-            "SELECT org, effective, position, event_id, successor FROM timeline_endings WHERE position=?", (position,)
-        )
-        return [Ending(str(o), day_of(e), int(p), str(i), s) for o, e, p, i, s in found]
+        return [_ending(*row) for row in self.rows(f"{_ENDINGS} WHERE position=?", (position,))]
 
     def dependents_of(self, org: str) -> set[str]:
         return {str(row[0]) for row in self.rows("SELECT org FROM timeline_dependents WHERE cause=?", (org,))}
@@ -341,6 +334,13 @@ def _segment(valid_from: str, valid_to: str, recorded: Any, scalar: Any, lists: 
 
 def _run(relation: str, related: str, valid_from: str, valid_to: str, recorded: Any) -> Run:
     return Run(str(relation), str(related), day_of(valid_from), day_of(valid_to), int(recorded))
+
+
+_ENDINGS = "SELECT org, effective, position, event_id, successor FROM timeline_endings"
+
+
+def _ending(org: Any, effective: str, position: Any, event_id: Any, successor: Any) -> Ending:
+    return Ending(str(org), day_of(effective), int(position), str(event_id), successor)
 
 
 def _unpacked(blob: Any) -> bytes | None:

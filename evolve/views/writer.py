@@ -25,7 +25,7 @@ from evolve.types import END_OF_TIME
 from evolve.views import blobs, runs
 from evolve.views.floors import FloorCache
 from evolve.views.interface import OPEN, Ending, Entry, LastEntry, Segment, TimelineEvent, TimelineWriter
-from evolve.views.pending import EntryRow, IntervalRow, Pending, TouchRow
+from evolve.views.pending import EntryRow, IntervalRow, Pending, TouchRow, endings_replaced
 from evolve.views.sql import day_of
 from evolve.views.stored import StoredRows, stored_current
 
@@ -353,11 +353,7 @@ class SqlWriter(TimelineWriter):
         """Storage will drop `org`'s endings from `day` on and take `endings` (at :meth:`flush`);
         the cache does so now."""
         self.pending.set_endings(org, day, endings)
-        cached = self._endings.get(org)
-        if cached is not None and cached[0] <= day:
-            self._endings[org] = (cached[0], [e for e in cached[1] if e.effective < day] + endings)
-        else:
-            self._endings[org] = (day, list(endings))
+        self._endings[org] = endings_replaced(self._endings.get(org), day, endings)
 
     def dependents_of(self, org: str) -> set[str]:
         stored = self._dependents.get(org)
