@@ -37,7 +37,7 @@ from tests.reliability.support import CURATED, batch, log_by_subject, opened, pe
 from tests.reliability.test_load import Tally, read_path
 from tests.reliability.test_outages import cluster, pg_ready
 
-SOAK = float(os.environ.get("EVOLVE_TEST_SOAK_SECONDS", "60"))
+SOAK = float(os.environ.get("EVOLVE_TEST_SOAK_SECONDS", "30"))
 SOAK_SLOW = float(os.environ.get("EVOLVE_TEST_SOAK_SLOW_SECONDS", "600"))
 CLIENTS = 8
 RATE = 10.0  # requests a second per client, at most
