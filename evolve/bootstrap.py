@@ -24,7 +24,7 @@ from evolve.catchup import catch_up
 from evolve.errors import InvalidEvent, StoreUnavailable, first_line
 from evolve.outage import classify as outage_of
 from evolve.pauses import without_collector_pauses
-from evolve.projection import TimelineProjection, project, project_batch, refusal
+from evolve.projection import TimelineProjection, project_appended, project_batch, refusal
 from evolve.query import Queries
 from evolve.records import EventRecord
 from evolve.settings import Settings
@@ -250,9 +250,7 @@ class Evolve:
         with self.view.preview() as writer:
             seen = writer.last_entry().position
             earlier = self.store.read(seen, records[0].position - 1 - seen) if records[0].position - 1 > seen else []
-            for record in earlier:
-                project(writer, record)
-            violations = project_batch(writer, records)
+            violations = project_appended(writer, earlier, records)
         if violations:
             raise refusal(violations, records)
 

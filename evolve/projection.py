@@ -15,6 +15,9 @@ Processing an entry (always the newest position in the log):
    before, then every event that touches it from that date on, in (effective, position) order,
    broadcasts resolved against the refolded state, and the endings of the organisations it names.
    The new intervals replace the old ones from that date, as of the entry's record time.
+   Entries that share a record time (one append's) are indexed first and refolded together:
+   each organisation they name once, from the earliest of their dates (what the view held
+   between two of them was never visible).
 4. Follow what depends on what changed: a merger's `into` depends on the merged organisations'
    states the day before; an organisation depends on the endings of those it names (its members,
    parent, region), so when an organisation's endings change, every organisation that ever named
@@ -74,13 +77,12 @@ class TimelineProjection(Projection[TimelineView]):
         return violations
 
 
-def project(writer: TimelineWriter, record: EventRecord) -> list[Violation]:
-    """Apply one log entry to the view (see the module docstring); what the rule book refused."""
-    recorded_us = _recorded_us(writer, record)
+def index_entry(writer: TimelineWriter, record: EventRecord, recorded_us: int) -> list[tuple[dt.date, str]]:
+    """Steps 1 and 2: index the entry; the organisations it can change, each with the first date."""
     event = record.event
     if isinstance(event, EventCorrected):
         writer.add_entry(record, recorded_us, None)
-        return _project_correction(writer, event, recorded_us)
+        return _correct(writer, event, recorded_us)
     writer.add_entry(record, recorded_us, event)
     if isinstance(event, PolicyPublished):
         writer.set_policy(record.position, event, recorded_us)
@@ -89,7 +91,7 @@ def project(writer: TimelineWriter, record: EventRecord) -> list[Violation]:
     scope = event.scope_or_none
     broadcast = scope is not None and scope.is_broadcast
     orgs = writer.orgs_on(day, scope) if broadcast else event.subjects()
-    return refold(writer, [(day, org) for org in orgs], recorded_us)
+    return [(day, org) for org in orgs]
 
 
 def project_batch(writer: TimelineWriter, records: Sequence[EventRecord]) -> list[Violation]:
@@ -101,7 +103,7 @@ def project_batch(writer: TimelineWriter, records: Sequence[EventRecord]) -> lis
     """
     if len(records) > 1:
         writer.prefetch(_starts(records))
-    found = [v for record in records for v in project(writer, record)]
+    found = _project_grouped(writer, records)
     first: dict[str, dt.date] = {}
     for violation in found:
         first[violation.org] = min(first.get(violation.org, violation.effective), violation.effective)
@@ -116,9 +118,31 @@ def project_appended(
 ) -> list[Violation]:
     """Project an append in its own transaction: first the entries the view has not seen (appended
     by another process), as the catch-up would, then the batch; what the rule book refuses of it."""
-    for record in unseen:
-        project(writer, record)
+    _project_grouped(writer, unseen)
     return project_batch(writer, batch)
+
+
+def _project_grouped(writer: TimelineWriter, records: Sequence[EventRecord]) -> list[Violation]:
+    """Project entries in log order, refolding once per record time: the entries of one append
+    share it, and what the view holds between two of them is never visible (a row made and
+    replaced at one record time is dropped), so each organisation they name is refolded once,
+    from the earliest of their dates, after all of them are indexed. Indexing reads the view
+    as the earlier record time left it; that misses nothing, since every organisation the
+    deferred refold changes is in its work or followed from it, and a refold resolves
+    broadcasts against the refolded states."""
+    violations: list[Violation] = []
+    work: list[tuple[dt.date, str]] = []
+    group_us: int | None = None
+    for record in records:
+        recorded_us = _recorded_us(writer, record)
+        if group_us is not None and recorded_us != group_us:
+            violations += refold(writer, work, group_us)
+            work = []
+        group_us = recorded_us
+        work += index_entry(writer, record, recorded_us)
+    if group_us is not None:
+        violations += refold(writer, work, group_us)
+    return violations
 
 
 def refusal(violations: Sequence[Violation], batch: Sequence[EventRecord]) -> InvalidEvent:
@@ -145,7 +169,8 @@ def _recorded_us(writer: TimelineWriter, record: EventRecord) -> int:
     return last.recorded_us if raw == last.raw_us else max(raw, last.recorded_us + 1)
 
 
-def _project_correction(writer: TimelineWriter, correction: EventCorrected, recorded_us: int) -> list[Violation]:
+def _correct(writer: TimelineWriter, correction: EventCorrected, recorded_us: int) -> list[tuple[dt.date, str]]:
+    """Put the correction's version in place; the organisations either version can change."""
     target = writer.entry(str(correction.corrects))
     if target is None:  # the store refuses these; a view may not invent history
         return []
@@ -170,14 +195,16 @@ def _project_correction(writer: TimelineWriter, correction: EventCorrected, reco
             orgs.update(writer.ended_by(target.position))
         else:
             orgs.update(version.subjects())
-    return refold(writer, [(start, org) for org in sorted(orgs)], recorded_us)
+    return [(start, org) for org in sorted(orgs)]
 
 
 def refold(writer: TimelineWriter, work: list[tuple[dt.date, str]], recorded_us: int) -> list[Violation]:
-    """Recompute each (from-date, organisation) timeline, following what depends on it."""
-    if len(work) > 1:  # a broadcast's systems, a correction's organisations
-        writer.prefetch(_earliest(work))
-    heap = list(work)
+    """Recompute each (from-date, organisation) timeline, following what depends on it (an
+    organisation named more than once is refolded once, from the earliest of its dates)."""
+    starts = _earliest(work)
+    if len(starts) > 1:  # a broadcast's systems, a correction's organisations, a record time's
+        writer.prefetch(starts)
+    heap = [(day, org) for org, day in starts.items()]
     heapq.heapify(heap)
     violations: list[Violation] = []
     while heap:

@@ -106,21 +106,21 @@ def test_projection_stopped_midway_resumes_to_a_rebuild(databases: Databases, mo
     with pytest.raises(Crash):  # stopped between two committed batches
         first.catch_up(progress=crash_after_three, batch=40)
     stopped_at = first.projected_position()
-    real_project = projection.project
+    real_index = projection.index_entry
     seen = 0
 
-    def crash_inside_a_batch(writer: Any, record: Any) -> Any:
+    def crash_inside_a_batch(writer: Any, record: Any, recorded_us: int) -> Any:
         nonlocal seen
         seen += 1
         if seen == 25:
             raise Crash
-        return real_project(writer, record)
+        return real_index(writer, record, recorded_us)
 
-    monkeypatch.setattr(projection, "project", crash_inside_a_batch)
+    monkeypatch.setattr(projection, "index_entry", crash_inside_a_batch)
     with pytest.raises(Crash):  # stopped half-way through a batch: it rolls back whole
         first.catch_up(batch=40)
     assert first.projected_position() == stopped_at
-    monkeypatch.setattr(projection, "project", real_project)
+    monkeypatch.setattr(projection, "index_entry", real_index)
     first.close()
     resumed = Evolve(Settings(database_url=url))
     assert resumed.projected_position() > 0

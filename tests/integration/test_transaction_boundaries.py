@@ -94,3 +94,18 @@ def test_an_earlier_read_of_endings_keeps_the_ones_this_transaction_changed(
     together = projection_rows(system)
     assert system.rebuild(batch=1) == 6
     assert projection_rows(system) == together
+
+
+def test_a_broadcast_meets_what_earlier_entries_of_its_append_made(make_system: Callable[..., Evolve]) -> None:
+    """The entries of one append are indexed first and refolded together, so the broadcast's own
+    search of the view does not see `s`, made by the entry before it; `s` is refolded anyway and
+    meets it, as it does when every entry is projected on its own."""
+    system = make_system(project_on_append=False)
+    system.store.append([footprint("t")])
+    system.store.append([footprint("s"), event("PartnershipsFormed", "2017-03-31", scope={"stage": "footprint"})])
+    assert system.catch_up(batch=1000) == 3  # one transaction
+    for org in ("s", "t"):
+        assert system.queries.state(org, D("2017-04-01")).stage == "partnership"
+    together = projection_rows(system)
+    assert system.rebuild(batch=1) == 3  # one entry at a time
+    assert projection_rows(system) == together
