@@ -48,6 +48,11 @@ class Imported(NamedTuple):
 #: An append judged while the view lags by more entries than this brings the view up to date first.
 PREVIEW_GAP = 200
 
+#: Entries per transaction when the whole log is projected again (a rebuild, a new layout): the
+#: writer's caches live for a transaction, so longer ones read less (realistic 100k on SQLite:
+#: 28.5 s at 10,000, 26.3 s at 50,000).
+REBUILD_BATCH = 50_000
+
 #: Advisory lock key serialising schema creation across processes.
 SCHEMA_LOCK = 0x65766F6D  # a class apart from the projection's; the key is the schema
 
@@ -101,7 +106,7 @@ class Evolve:
         if upgraded:
             logger.warning("the view had another layout: dropped, and projected again from the log")
             if self.project_on_append:
-                self.catch_up()
+                self.catch_up(batch=REBUILD_BATCH)
                 self.view.release_journal()  # a whole log projected again, as a rebuild does
 
     @contextmanager
@@ -258,7 +263,7 @@ class Evolve:
         with self._projecting:
             return catch_up(self.store, self.projection, batch=batch, progress=progress)
 
-    def rebuild(self, progress: Callable[[int], None] | None = None, batch: int = 10_000) -> int:
+    def rebuild(self, progress: Callable[[int], None] | None = None, batch: int = REBUILD_BATCH) -> int:
         """Drop the projection and fold the whole log again."""
         with self._projecting:
             self.view.drop()
