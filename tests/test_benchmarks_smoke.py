@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import ab
 from benchmarks.generator import CORRECTION_DISTANCE, generate, sample_queries
 from benchmarks.realistic import CURATED, generate_realistic
 from benchmarks.runner import parse_sizes, run_concurrent, run_size
@@ -80,6 +81,16 @@ def test_runner_at_a_tiny_size(tmp_path: Path) -> None:
         assert figures[key] > 0
     assert figures["bytes_per_event"] > 0
     assert list(tmp_path.iterdir()) == []  # the database, and the bare eventsourcing one, were removed
+
+
+def test_ab_runs_each_tree_in_its_own_process(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    args = ab.parser().parse_args([str(root), "--size", "300", "--rounds", "2", "--workdir", str(tmp_path)])
+    result = ab.compare(args)
+    [rounds] = result["rounds"].values()
+    assert len(rounds) == 2 and all(r["import_s"] > 0 and r["rebuild_s"] > 0 for r in rounds)
+    assert str(root) in ab.table(result)
+    assert list(tmp_path.iterdir()) == []  # each round's database was removed
 
 
 def test_concurrent_appends_at_a_tiny_size(tmp_path: Path) -> None:
