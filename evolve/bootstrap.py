@@ -100,7 +100,9 @@ class Evolve:
         self.queries = Queries(self.view.reader, clock or (lambda: dt.datetime.now(dt.UTC)))
         self.project_on_append = self.settings.project_on_append if project_on_append is None else project_on_append
         self._projecting = threading.Lock()
-        self._inlined = False
+        #: The last position this process projected inside an append's transaction: the appends
+        #: at or below it need no catch-up (a group commit's leader projects for its followers).
+        self._inlined_upto = 0
         if isinstance(self.view, INLINE_VIEWS):
             self.store.in_transaction = self._project_in_transaction
         if upgraded:
@@ -163,7 +165,6 @@ class Evolve:
         transaction and refused there (in memory, or with the projection left to another process,
         it is projected first in a transaction that is rolled back). See :meth:`EventStore.append`
         for `expected` and idempotency."""
-        self._inlined = False
         inline = self.project_on_append and isinstance(self.view, INLINE_VIEWS)
         with without_collector_pauses():
             records = self.store.append(
@@ -174,7 +175,7 @@ class Evolve:
                 digest=digest,
                 check=None if inline else self._preview,
             )
-        if self.project_on_append and not self._inlined:
+        if self.project_on_append and self._inlined_upto < records[-1].position:
             try:
                 self.catch_up()
             except Exception:
@@ -234,16 +235,17 @@ class Evolve:
         """Recompute the log's hash chain (see :meth:`EventStore.verify`)."""
         return self.store.verify()
 
-    def _project_in_transaction(self, cursor: Any, notification_ids: Sequence[int], records: list[EventRecord]) -> None:
-        """The store's hook: project the append in its own transaction, refusing it (an exception
-        rolls the insert back) if the rules do."""
+    def _project_in_transaction(
+        self, cursor: Any, notification_ids: Sequence[int], batches: list[list[EventRecord]]
+    ) -> None:
+        """The store's hook: project the appends in their own transaction, refusing them (an exception
+        rolls the insert back) if the rules refuse any."""
         if self.project_on_append and isinstance(self.view, INLINE_VIEWS):
-            violations = self.view.project_in_transaction(
-                cursor, notification_ids, records, self.store.name, self.store.record
-            )
-            if violations:
-                raise refusal(violations, records)
-            self._inlined = True
+            view, store = self.view, self.store
+            refused = view.project_in_transaction(cursor, notification_ids, batches, store.name, store.record)
+            if refused is not None:
+                raise refusal(refused.violations, refused.batch)
+            self._inlined_upto = max(self._inlined_upto, batches[-1][-1].position)
 
     def _preview(self, records: list[EventRecord]) -> None:
         """The store's check elsewhere: project the batch where nothing is kept, and refuse it if the
@@ -255,9 +257,9 @@ class Evolve:
         with self.view.preview() as writer:
             seen = writer.last_entry().position
             earlier = self.store.read(seen, records[0].position - 1 - seen) if records[0].position - 1 > seen else []
-            violations = project_appended(writer, earlier, records)
-        if violations:
-            raise refusal(violations, records)
+            refused = project_appended(writer, earlier, [records])
+        if refused is not None:
+            raise refusal(refused.violations, refused.batch)
 
     def catch_up(self, progress: Callable[[int], None] | None = None, batch: int = 2000) -> int:
         with self._projecting:

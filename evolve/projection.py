@@ -34,7 +34,7 @@ import datetime as dt
 import heapq
 from collections.abc import Sequence
 from functools import singledispatchmethod
-from typing import Any
+from typing import Any, NamedTuple
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
@@ -113,13 +113,25 @@ def project_batch(writer: TimelineWriter, records: Sequence[EventRecord]) -> lis
     return settled
 
 
+class Refused(NamedTuple):
+    """The batch of an append that the rule book refuses, and why."""
+
+    batch: Sequence[EventRecord]
+    violations: list[Violation]
+
+
 def project_appended(
-    writer: TimelineWriter, unseen: Sequence[EventRecord], batch: Sequence[EventRecord]
-) -> list[Violation]:
-    """Project an append in its own transaction: first the entries the view has not seen (appended
-    by another process), as the catch-up would, then the batch; what the rule book refuses of it."""
+    writer: TimelineWriter, unseen: Sequence[EventRecord], batches: Sequence[Sequence[EventRecord]]
+) -> Refused | None:
+    """Project appends in their own transaction: first the entries the view has not seen (appended
+    by another process), as the catch-up would, then each batch in turn, judged as if alone on top
+    of those before it; the first that the rule book refuses, if any (the projection stops there)."""
     _project_grouped(writer, unseen)
-    return project_batch(writer, batch)
+    for batch in batches:
+        violations = project_batch(writer, batch)
+        if violations:
+            return Refused(batch, violations)
+    return None
 
 
 def _project_grouped(writer: TimelineWriter, records: Sequence[EventRecord]) -> list[Violation]:

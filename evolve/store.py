@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import os
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, cast
@@ -38,7 +38,16 @@ from evolve import rules
 from evolve.catalogue import EVENT_TYPES, Event
 from evolve.compression import LogCompressor
 from evolve.domain import GENESIS_HASH, LOG_ID, Log, Request, Subject, chain_hash, request_id, subject_id
-from evolve.errors import ConflictError, IdempotencyKeyReused, InvalidEvent, NotFound, UnknownSubject
+from evolve.errors import (
+    ConflictError,
+    IdempotencyKeyReused,
+    InvalidEvent,
+    NotFound,
+    StoreFull,
+    StoreUnavailable,
+    UnknownSubject,
+)
+from evolve.group_commit import GroupCommit
 from evolve.outage import classify as outage_of
 from evolve.pgpool import make_patient
 from evolve.recorders import FastFailingPostgresRecorder, HookedSQLiteRecorder, events_table_name
@@ -86,12 +95,14 @@ class EventStore(Application[UUID]):
         # Every log row's state is compressed (evolve.compression); an `env` given here may still set
         # COMPRESSOR_TOPIC ("" for none: how a test writes a log as it was before).
         super().__init__({InfrastructureFactory.COMPRESSOR_TOPIC: get_topic(LogCompressor), **(env or {})})
-        self._append_lock = threading.Lock()
+        self._group: GroupCommit[_Append, list[EventRecord]] = GroupCommit(
+            self._commit_group, _fits, delay=COMMIT_DELAY
+        )
         self._cached_head: Head | None = None
         #: Called inside the append's transaction with (cursor, notification ids, records).
         #: Run inside the append's transaction (see evolve.recorders) with its cursor, the notification
         #: ids and the records appended.
-        self.in_transaction: Callable[[Any, Sequence[int], list[EventRecord]], None] | None = None
+        self.in_transaction: Callable[[Any, Sequence[int], list[list[EventRecord]]], None] | None = None
         self._cached_subjects: dict[UUID, tuple[int, SubjectKind | None]] = {}
 
     def construct_recorder(self) -> ApplicationRecorder:
@@ -161,31 +172,53 @@ class EventStore(Application[UUID]):
         event_ids = list(ids) if ids is not None else [uuid4() for _ in events]
         if len(set(event_ids)) != len(event_ids):
             raise InvalidEvent("a batch gives the same event id twice")
-        with self._append_lock:
-            fresh = False
-            for _attempt in range(MAX_HEAD_RETRIES):
-                try:
-                    with self._one_appender():
-                        if idempotency_key is not None:
-                            replay = self._replay(idempotency_key, digest)
-                            if replay is not None:
-                                return replay
-                        return self._try_append(
-                            events, event_ids, expected or {}, idempotency_key, digest, fresh, check
-                        )
-                except _StaleCache:
-                    pass
-                except (IntegrityError, OperationalError) as exc:
-                    outage = outage_of(exc)
-                    if outage is not None:  # the database is gone, locked or full: not a race to retry
-                        raise outage from None
-                    # Another writer won the race for the head or a subject's
-                    # next version (or our cache was stale). Re-read and
-                    # re-validate: an expectation that no longer holds becomes
-                    # a ConflictError, a duplicate id an InvalidEvent.
-                    time.sleep(random.uniform(0.0005, 0.005) if fresh else 0)  # noqa: S311 - jitter, not crypto
+        return self._group.submit(_Append(events, event_ids, expected or {}, idempotency_key, digest, check))
+
+    @property
+    def queued(self) -> int:
+        """Appends of this process being committed or waiting for the next commit."""
+        return self._group.queued
+
+    def _commit_group(self, group: list[_Append]) -> list[list[EventRecord] | BaseException]:
+        """Commit a group of appends in one transaction, each judged as if alone after those before
+        it; if anything refuses any of them (the rule book, a conflict), each is tried on its own
+        instead, so that one request's refusal is never another's. An outage is everyone's."""
+        if len(group) > 1:
+            try:
+                return list(self._attempts(group))
+            except (StoreUnavailable, StoreFull) as outage:  # the database's, not a request's: the same for all
+                return [outage] * len(group)
+            except Exception:  # every request gets its own verdict below
                 self._forget()
-                fresh = True
+        outcomes: list[list[EventRecord] | BaseException] = []
+        for request in group:
+            try:
+                outcomes.append(self._attempts([request])[0])
+            except Exception as exc:  # this request's caller raises it
+                outcomes.append(exc)
+        return outcomes
+
+    def _attempts(self, group: list[_Append]) -> list[list[EventRecord]]:
+        """Attempts until one is not beaten to the head by another process (at most
+        :data:`MAX_HEAD_RETRIES`)."""
+        fresh = False
+        for _attempt in range(MAX_HEAD_RETRIES):
+            try:
+                with self._one_appender():
+                    return self._try_append(group, fresh)
+            except _StaleCache:
+                pass
+            except (IntegrityError, OperationalError) as exc:
+                outage = outage_of(exc)
+                if outage is not None:  # the database is gone, locked or full: not a race to retry
+                    raise outage from None
+                # Another writer won the race for the head or a subject's
+                # next version (or our cache was stale). Re-read and
+                # re-validate: an expectation that no longer holds becomes
+                # a ConflictError, a duplicate id an InvalidEvent.
+                time.sleep(random.uniform(0.0005, 0.005) if fresh else 0)  # noqa: S311 - jitter, not crypto
+            self._forget()
+            fresh = True
         raise ConflictError("the log is too busy: gave up after repeated write conflicts; retry later")
 
     def _one_appender(self) -> contextlib.AbstractContextManager[None]:
@@ -210,52 +243,56 @@ class EventStore(Application[UUID]):
             )
         return [self.get(event_id) for event_id in accepted.event_ids]
 
-    def _try_append(
-        self,
-        events: Sequence[Event],
-        event_ids: list[UUID],
-        expected: Mapping[str, int],
-        idempotency_key: str | None,
-        digest: str,
-        fresh: bool,
-        check: Callable[[list[EventRecord]], None] | None = None,
-    ) -> list[EventRecord]:
-        """One attempt: read the heads, judge the batch by the rule book, write it in one insert."""
-        heads = _Heads(self, fresh, set(event_ids))
-        heads.read_ahead(events)
-        heads.check_expected(expected)
-        checked = rules.check_batch(events, event_ids, heads)
-        if checked.problems:
-            raise _refusal(checked.problems[0], len(events))
+    def _try_append(self, group: list[_Append], fresh: bool) -> list[list[EventRecord]]:
+        """One attempt: read the heads, judge each append by the rule book on top of those before
+        it, and write them all in one insert, each append with its own record time."""
+        heads = _Heads(self, fresh, {event_id for request in group for event_id in request.event_ids})
         head = heads.log_head()
-        position, previous_hash = head.position, head.hash
-        now = max(dt.datetime.now(dt.UTC), head.recorded_at + dt.timedelta(microseconds=1))
+        position, previous_hash, recorded_at = head
         pending: list[Any] = []
-        records: list[EventRecord] = []
-        for event, event_id, subjects in zip(events, event_ids, checked.subjects, strict=True):
-            position += 1
-            entry = self._entry(event, event_id, subjects, position, now, previous_hash)
-            previous_hash = entry.hash
-            pending += [entry, *heads.touch(entry, checked.created)]
-            records.append(to_record(entry))
-        if idempotency_key is not None:
-            pending.append(
-                Request.Accepted(
-                    originator_id=request_id(idempotency_key),
-                    originator_version=1,
-                    timestamp=now,
-                    digest=digest,
-                    event_ids=event_ids,
+        written: list[list[EventRecord]] = []
+        outcomes: list[list[EventRecord]] = []
+        for request in group:
+            if request.idempotency_key is not None:
+                replay = self._replay(request.idempotency_key, request.digest)
+                if replay is not None:
+                    outcomes.append(replay)
+                    continue
+            heads.read_ahead(request.events)
+            heads.check_expected(request.expected)
+            checked = rules.check_batch(request.events, request.event_ids, heads)
+            if checked.problems:
+                raise _refusal(checked.problems[0], len(request.events))
+            recorded_at = max(dt.datetime.now(dt.UTC), recorded_at + dt.timedelta(microseconds=1))
+            records: list[EventRecord] = []
+            for event, event_id, subjects in zip(request.events, request.event_ids, checked.subjects, strict=True):
+                position += 1
+                entry = self._entry(event, event_id, subjects, position, recorded_at, previous_hash)
+                previous_hash = entry.hash
+                pending += [entry, *heads.touch(entry, checked.created)]
+                records.append(to_record(entry))
+            if request.idempotency_key is not None:
+                pending.append(
+                    Request.Accepted(
+                        originator_id=request_id(request.idempotency_key),
+                        originator_version=1,
+                        timestamp=recorded_at,
+                        digest=request.digest,
+                        event_ids=request.event_ids,
+                    )
                 )
-            )
-        if check is not None:
-            check(records)
-        self._put(pending, records)
-        self._cached_head = Head(position, previous_hash, now)
+            if request.check is not None:
+                request.check(records)
+            written.append(records)
+            outcomes.append(records)
+        if not written:
+            return outcomes
+        self._put(pending, written)
+        self._cached_head = Head(position, previous_hash, recorded_at)
         if len(self._cached_subjects) > SUBJECT_CACHE_SIZE:
             self._cached_subjects.clear()
         self._cached_subjects.update(heads.subjects())
-        return records
+        return outcomes
 
     @staticmethod
     def _entry(
@@ -271,14 +308,14 @@ class EventStore(Application[UUID]):
             hash=chain_hash(previous, event_id, position, _timestamp_text(recorded_at), event),
         )
 
-    def _put(self, pending: list[Any], records: list[EventRecord]) -> None:
+    def _put(self, pending: list[Any], batches: list[list[EventRecord]]) -> None:
         """Straight to the event store: `Application.save` would check each event against a
         runtime Protocol (a quarter of a bulk import's time) only to collect what is already a
         list; this application has no aggregates to cache or snapshot, and nothing subscribes
         to its notify hooks."""
         if self.in_transaction is not None:
             hook = self.in_transaction
-            self.events.put(pending, in_transaction=lambda cursor, ids: hook(cursor, ids, records))
+            self.events.put(pending, in_transaction=lambda cursor, ids: hook(cursor, ids, batches))
         else:
             self.events.put(pending)
 
@@ -393,6 +430,36 @@ class EventStore(Application[UUID]):
         while records := self.read(after, batch):
             yield from records
             after = records[-1].position
+
+
+class _Append(NamedTuple):
+    """One caller's append, as it waits for a commit."""
+
+    events: Sequence[Event]
+    event_ids: list[UUID]
+    expected: Mapping[str, int]
+    idempotency_key: str | None
+    digest: str
+    check: Callable[[list[EventRecord]], None] | None
+
+
+#: At most how long a commit waits for writers busy of late to queue up (group commit's delay).
+COMMIT_DELAY = float(os.environ.get("EVOLVE_COMMIT_DELAY", "0.001"))
+
+#: Most appends, and most events, that one commit carries.
+GROUP_APPENDS = 64
+GROUP_EVENTS = 5_000
+
+
+def _fits(group: list[_Append], request: _Append) -> bool:
+    """Whether `request` may share the commit of `group`. Not an append that a check must see
+    alone (it previews the log up to itself, and the group is not in the log yet); not a second
+    use of an idempotency key (the first decides what the second replays); not past the limits."""
+    if request.check is not None or group[0].check is not None or len(group) >= GROUP_APPENDS:
+        return False
+    if sum(len(r.events) for r in group) + len(request.events) > GROUP_EVENTS:
+        return False
+    return request.idempotency_key is None or all(r.idempotency_key != request.idempotency_key for r in group)
 
 
 class _Heads:

@@ -21,7 +21,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from evolve.projection import TimelineProjection, project_appended
+from evolve.projection import Refused, TimelineProjection, project_appended
 from evolve.recorders import events_table_name, fail_fast
 from evolve.records import EventRecord
 from evolve.views.interface import TimelineView
@@ -29,7 +29,6 @@ from evolve.views.reader import SqlReader
 from evolve.views.sql import LAYOUT_VERSION, TABLES, Dialect, table_statements
 from evolve.views.stored import StoredRows
 from evolve.views.writer import SqlWriter
-from evolve.walk import Violation
 
 #: Advisory lock class for "one projector at a time"; the key within it is the schema,
 #: so evolve instances in different schemas of one database never wait for each other.
@@ -76,10 +75,10 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
         self,
         cursor: Any,
         notification_ids: Sequence[int],
-        records: Sequence[EventRecord],
+        batches: Sequence[Sequence[EventRecord]],
         app: str,
         decode: Callable[[StoredEvent], EventRecord],
-    ) -> list[Violation]:
+    ) -> Refused | None:
         """Project freshly inserted entries in the insert's transaction, with the rule book's say
         (see :meth:`evolve.views.sqlite.SQLiteTimelineView.project_in_transaction`). The insert holds
         the log's table lock, so appenders already take turns; the advisory lock makes a projector
@@ -109,12 +108,12 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
                 for row in cursor.fetchall()
             ]
             writer = SqlWriter(StoredRows(rows, self.dialect, ("INSERT", "ON CONFLICT DO NOTHING")))
-            violations = project_appended(writer, earlier, records)
-            if violations:
-                return violations
+            refused = project_appended(writer, earlier, batches)
+            if refused is not None:
+                return refused
             writer.flush()
             self._insert_tracking(cursor, Tracking(app, notification_ids[-1]))
-        return []
+        return None
 
     @contextmanager
     def preview(self) -> Iterator[SqlWriter]:

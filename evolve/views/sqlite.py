@@ -18,7 +18,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
 from eventsourcing.sqlite import SQLITE3_DEFAULT_LOCK_TIMEOUT, SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
-from evolve.projection import TimelineProjection, project_appended
+from evolve.projection import Refused, TimelineProjection, project_appended
 from evolve.recorders import bound_wal
 from evolve.records import EventRecord
 from evolve.views.interface import TimelineView
@@ -26,7 +26,6 @@ from evolve.views.reader import SqlReader
 from evolve.views.sql import LAYOUT_VERSION, SQLITE, TABLES, table_statements
 from evolve.views.stored import StoredRows
 from evolve.views.writer import SqlWriter
-from evolve.walk import Violation
 
 STATEMENTS = table_statements("BLOB", " WITHOUT ROWID", "INTEGER PRIMARY KEY")
 
@@ -79,15 +78,16 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
         self,
         cursor: SQLiteCursor,
         notification_ids: Sequence[int],
-        records: Sequence[EventRecord],
+        batches: Sequence[Sequence[EventRecord]],
         app: str,
         decode: Callable[[StoredEvent], EventRecord],
-    ) -> list[Violation]:
+    ) -> Refused | None:
         """Project freshly inserted entries in the insert's transaction, with the rule book's say.
 
         Entries the view has not seen yet (appended by another process) are projected first, as
-        the catch-up would. If the rule book refuses an event of `records`, nothing is projected
-        and the violations are returned: the caller refuses the append, rolling it all back.
+        the catch-up would; then each batch (one per append of a group commit). If the rule book
+        refuses an event of one, the refused batch is returned with why, and nothing is kept: the
+        caller refuses the append, rolling it all back.
         """
         tracked = self._max_tracking_id(app, cursor) or 0
         cursor.execute(
@@ -100,12 +100,12 @@ class SQLiteTimelineView(SQLiteTrackingRecorder, TimelineView):
             for row in cursor.fetchall()
         ]
         writer = _writer(cursor)
-        violations = project_appended(writer, earlier, records)
-        if violations:
-            return violations
+        refused = project_appended(writer, earlier, batches)
+        if refused is not None:
+            return refused
         writer.flush()
         self._insert_tracking(cursor, Tracking(app, notification_ids[-1]))
-        return []
+        return None
 
     @contextmanager
     def reader(self) -> Iterator[SqlReader]:
