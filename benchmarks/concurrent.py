@@ -1,15 +1,20 @@
-"""`concurrent_append_ratio`: single appends/s with several writer processes on one store ÷ with one.
+"""`concurrent_append_ratio`: single appends/s with several writers on one store ÷ with one.
 
-Each writer is its own process with its own `Evolve` (as several API processes behind a load balancer
-would be), appending one event at a time with the projection on (read-your-writes): its own
+Each writer appends one event at a time with the projection on (read-your-writes): its own
 footprint first, then leader appointments to it. The writers start together (a barrier); the rate is
-all appends over the time from the first start to the last finish. A ratio of 1 means that
-concurrent writers only take turns; group commit would make it larger.
+all appends over the time from the first start to the last finish.
+
+Two shapes of writer: threads of one process sharing one `Evolve` (the requests of one `evolve
+serve`, whose appends run in worker threads), where group commit lets the appends queued behind a
+commit share the next one; and processes, each with its own `Evolve` (several servers on one
+database), which can only take turns on the database's write lock (a ratio near 1).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
+import threading
 import time
 from typing import Any
 
@@ -18,11 +23,26 @@ import msgspec
 SOURCES = [{"title": "benchmark", "url": "https://example.org/benchmark"}]
 
 
-def _event(type_: str, **fields: Any) -> Any:
+def _event(type_: str, day: int = 0, **fields: Any) -> Any:
+    """An event `day` days after 1 January 2019: each appointment is later than the one before,
+    as real ones are, so that an append refolds only its own day whatever the writer's history
+    (on one date, every append would refold all its writer's appointments again, and a writer
+    making more appends would pay more for each)."""
     from evolve.catalogue import Event
 
-    body = {"type": type_, "effective": "2019-01-01", "precision": "day", "sources": SOURCES, **fields}
+    effective = (dt.date(2019, 1, 1) + dt.timedelta(days=day)).isoformat()
+    body = {"type": type_, "effective": effective, "precision": "day", "sources": SOURCES, **fields}
     return msgspec.convert(body, Event)
+
+
+def _appends(system: Any, tag: str, appends: int, barrier: Any) -> tuple[float, float]:
+    """One writer's appends after the barrier; when it started and finished."""
+    barrier.wait()
+    started = time.perf_counter()
+    system.append([_event("FootprintDesignated", organisation=tag, name=tag.title())])
+    for i in range(appends - 1):
+        system.append([_event("LeaderAppointed", i, organisation=tag, leader=f"Leader {i}")])
+    return started, time.perf_counter()
 
 
 def _writer(url: str, tag: str, appends: int, barrier: Any, out: Any) -> None:
@@ -31,14 +51,40 @@ def _writer(url: str, tag: str, appends: int, barrier: Any, out: Any) -> None:
 
     system = Evolve(Settings(database_url=url))
     try:
-        barrier.wait()
-        started = time.perf_counter()
-        system.append([_event("FootprintDesignated", organisation=tag, name=tag.title())])
-        for i in range(appends - 1):
-            system.append([_event("LeaderAppointed", organisation=tag, leader=f"Leader {i}")])
-        out.put((started, time.perf_counter()))
+        out.put(_appends(system, tag, appends, barrier))
     finally:
         system.close()
+
+
+def thread_appends_per_second(url: str, writers: int, appends: int, label: str) -> float:
+    """Single appends/s of `writers` threads sharing one `Evolve`, `appends` each."""
+    from evolve.bootstrap import Evolve
+    from evolve.settings import Settings
+
+    system = Evolve(Settings(database_url=url))
+    barrier = threading.Barrier(writers)
+    spans: list[tuple[float, float]] = []
+    failures: list[BaseException] = []
+
+    def write(tag: str) -> None:
+        try:
+            spans.append(_appends(system, tag, appends, barrier))
+        except BaseException as exc:
+            failures.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=write, args=(f"{label}-t{w}",)) for w in range(writers)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        system.close()
+    if failures:
+        raise RuntimeError(f"a writer thread failed: {failures[0]!r}")
+    first, last = min(s for s, _ in spans), max(e for _, e in spans)
+    return writers * appends / (last - first)
 
 
 def appends_per_second(url: str, writers: int, appends: int, label: str) -> float:
@@ -60,6 +106,17 @@ def appends_per_second(url: str, writers: int, appends: int, label: str) -> floa
 
 
 def concurrent_append_ratio(url: str, writers: int = 8, appends: int = 100) -> dict[str, float]:
-    one = appends_per_second(url, 1, appends * 2, "solo")
-    many = appends_per_second(url, writers, appends, "many")
-    return {"append_eps_1_writer": one, f"append_eps_{writers}_writers": many, "concurrent_append_ratio": many / one}
+    """Threads of one process (`concurrent_append_ratio`), then processes (`..._processes`), each
+    against one writer of the same shape measured just before on the same store."""
+    one = thread_appends_per_second(url, 1, appends * 2, "solo")
+    many = thread_appends_per_second(url, writers, appends, "many")
+    one_process = appends_per_second(url, 1, appends * 2, "solo-p")
+    many_processes = appends_per_second(url, writers, appends, "many-p")
+    return {
+        "append_eps_1_writer": one,
+        f"append_eps_{writers}_writers": many,
+        "concurrent_append_ratio": many / one,
+        "append_eps_1_process": one_process,
+        f"append_eps_{writers}_processes": many_processes,
+        "concurrent_append_ratio_processes": many_processes / one_process,
+    }

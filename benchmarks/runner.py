@@ -71,7 +71,7 @@ TARGETS = {
     "concurrent_append_ratio": (">=", 3.0),
 }
 
-#: Writer processes for `concurrent_append_ratio`, and single appends each (quick, full).
+#: Writers (threads, then processes) for `concurrent_append_ratio`, and single appends each (quick, full).
 WRITERS = 8
 CONCURRENT_APPENDS = (40, 100)
 
@@ -379,15 +379,19 @@ def code_version() -> dict[str, Any]:
 
 def run_concurrent(stores: Stores, appends: int, writers: int = WRITERS) -> dict[str, Any]:
     """`concurrent_append_ratio` on a fresh store (benchmarks/concurrent.py): single appends/s of
-    `writers` processes ÷ 1, the projection on. Its own store, so the ratio is the write path's, not
-    the size's."""
+    `writers` threads of one process ÷ 1 (group commit), then the same with processes
+    (`concurrent_append_ratio_processes`), the projection on. Its own store, so the ratio is the
+    write path's, not the size's."""
     db = stores.fresh("concurrent")
     try:
-        log(f"concurrent appends: 1 writer, then {writers} writer processes, {appends} appends each")
+        log(f"concurrent appends: 1 writer, then {writers} writer threads, then processes, {appends} appends each")
         figures = concurrent_append_ratio(db.url, writers=writers, appends=appends)
     finally:
         stores.drop(db)
-    log(f"concurrent_append_ratio {figures['concurrent_append_ratio']:.2f}")
+    log(
+        f"concurrent_append_ratio {figures['concurrent_append_ratio']:.2f} (threads, group commit), "
+        f"{figures['concurrent_append_ratio_processes']:.2f} (processes)"
+    )
     return figures
 
 
@@ -547,7 +551,8 @@ def table(result: dict[str, Any]) -> str:
     lines.append(
         f"concurrent_append_ratio {fmt(result.get('concurrent_append_ratio'), '.2f')}  "
         f"(1 writer {fmt(result.get('append_eps_1_writer'), ',.0f')}/s, "
-        f"{WRITERS} writers {fmt(result.get(f'append_eps_{WRITERS}_writers'), ',.0f')}/s)"
+        f"{WRITERS} threads {fmt(result.get(f'append_eps_{WRITERS}_writers'), ',.0f')}/s; "
+        f"processes {fmt(result.get('concurrent_append_ratio_processes'), '.2f')})"
     )
     lines.append("targets: " + "; ".join(f"{k}: {v}" for k, v in result["targets"].items()))
     lines.append(f"elapsed {result['elapsed_s']:.0f}s")
@@ -586,7 +591,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tail", type=int, default=0, help="single appends measured per size (default 150 quick, 500)")
     p.add_argument("--queries", type=int, default=0, help="as_of queries timed per size (default 500 quick, 2000)")
     p.add_argument("--no-api", action="store_true", help="skip the API measurement")
-    p.add_argument("--no-concurrent", action="store_true", help="skip concurrent_append_ratio (8 writer processes)")
+    p.add_argument(
+        "--no-concurrent", action="store_true", help="skip concurrent_append_ratio (8 writer threads, then processes)"
+    )
     p.add_argument(
         "--postgres-url",
         default=os.environ.get("EVOLVE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),

@@ -95,8 +95,15 @@ def test_ab_runs_each_tree_in_its_own_process(tmp_path: Path) -> None:
 
 def test_concurrent_appends_at_a_tiny_size(tmp_path: Path) -> None:
     figures = run_concurrent(Stores("sqlite", tmp_path), appends=3, writers=2)
-    assert set(figures) == {"append_eps_1_writer", "append_eps_2_writers", "concurrent_append_ratio"}
-    assert figures["concurrent_append_ratio"] > 0
+    assert set(figures) == {
+        "append_eps_1_writer",
+        "append_eps_2_writers",
+        "concurrent_append_ratio",
+        "append_eps_1_process",
+        "append_eps_2_processes",
+        "concurrent_append_ratio_processes",
+    }
+    assert figures["concurrent_append_ratio"] > 0 and figures["concurrent_append_ratio_processes"] > 0
     assert list(tmp_path.iterdir()) == []  # its store was removed
 
 
