@@ -99,9 +99,8 @@ class EventStore(Application[UUID]):
             self._commit_group, _fits, delay=COMMIT_DELAY
         )
         self._cached_head: Head | None = None
-        #: Called inside the append's transaction with (cursor, notification ids, records).
         #: Run inside the append's transaction (see evolve.recorders) with its cursor, the notification
-        #: ids and the records appended.
+        #: ids and the records appended, one list per append of the commit (group commit).
         self.in_transaction: Callable[[Any, Sequence[int], list[list[EventRecord]]], None] | None = None
         self._cached_subjects: dict[UUID, tuple[int, SubjectKind | None]] = {}
 
