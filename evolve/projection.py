@@ -127,6 +127,8 @@ def project_appended(
     by another process), as the catch-up would, then each batch in turn, judged as if alone on top
     of those before it; the first that the rule book refuses, if any (the projection stops there)."""
     _project_grouped(writer, unseen)
+    if len(batches) > 1:  # a group commit's: what its appends refold first, read at once
+        writer.prefetch(_starts([record for batch in batches for record in batch]))
     for batch in batches:
         violations = project_batch(writer, batch)
         if violations:
