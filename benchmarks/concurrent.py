@@ -16,6 +16,7 @@ import datetime as dt
 import multiprocessing
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -105,13 +106,31 @@ def appends_per_second(url: str, writers: int, appends: int, label: str) -> floa
     return writers * appends / (last - first)
 
 
+#: Blocks of one writer and of many, alternated: the machine drifts (one writer's rate moved by a
+#: half between two runs of a minute apart), and a ratio of back-to-back blocks drifts less.
+ROUNDS = 3
+
+
+def _alternated(
+    measure: Callable[[str, int, int, str], float], url: str, writers: int, appends: int, label: str
+) -> tuple[float, float]:
+    """Appends/s of 1 writer and of `writers`, over :data:`ROUNDS` alternating blocks (1 writer
+    making `2 * appends` in all, each of the others `appends`), each rate its appends over its time."""
+    solo = many = (0, 0.0)
+    for r in range(ROUNDS):
+        n_solo, n_many = max(1, 2 * appends // ROUNDS), max(1, appends // ROUNDS)
+        rate = measure(url, 1, n_solo, f"{label}-solo{r}")
+        solo = (solo[0] + n_solo, solo[1] + n_solo / rate)
+        rate = measure(url, writers, n_many, f"{label}-many{r}")
+        many = (many[0] + writers * n_many, many[1] + writers * n_many / rate)
+    return solo[0] / solo[1], many[0] / many[1]
+
+
 def concurrent_append_ratio(url: str, writers: int = 8, appends: int = 100) -> dict[str, float]:
     """Threads of one process (`concurrent_append_ratio`), then processes (`..._processes`), each
-    against one writer of the same shape measured just before on the same store."""
-    one = thread_appends_per_second(url, 1, appends * 2, "solo")
-    many = thread_appends_per_second(url, writers, appends, "many")
-    one_process = appends_per_second(url, 1, appends * 2, "solo-p")
-    many_processes = appends_per_second(url, writers, appends, "many-p")
+    against one writer of the same shape, alternated on the same store."""
+    one, many = _alternated(thread_appends_per_second, url, writers, appends, "t")
+    one_process, many_processes = _alternated(appends_per_second, url, writers, appends, "p")
     return {
         "append_eps_1_writer": one,
         f"append_eps_{writers}_writers": many,

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import ab
+from benchmarks import ab, api_writes
 from benchmarks.generator import CORRECTION_DISTANCE, generate, sample_queries
 from benchmarks.realistic import CURATED, generate_realistic
 from benchmarks.runner import parse_sizes, run_concurrent, run_size
 from benchmarks.stores import Stores
 from evolve import files
 from evolve.bootstrap import Evolve
+from evolve.settings import Settings
 
 N = 200
 
@@ -105,6 +106,16 @@ def test_concurrent_appends_at_a_tiny_size(tmp_path: Path) -> None:
     }
     assert figures["concurrent_append_ratio"] > 0 and figures["concurrent_append_ratio_processes"] > 0
     assert list(tmp_path.iterdir()) == []  # its store was removed
+
+
+def test_api_writes_posts_through_a_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    api_writes.main(["--db", str(tmp_path / "api.db"), "--clients", "2", "--posts", "3", "--rounds", "1"])
+    assert "2 clients" in capsys.readouterr().out
+    system = Evolve(Settings(database_url=str(tmp_path / "api.db")))
+    try:
+        assert system.position() == (1 + 6) + 2 * (1 + 3)  # every footprint and appointment landed
+    finally:
+        system.close()
 
 
 def test_the_realistic_workload_is_the_curated_history_copied(make_system: Callable[..., Evolve]) -> None:
