@@ -56,7 +56,7 @@ class GroupCommit(Generic[Request, Result]):
     ) -> None:
         self._commit = commit
         self._fits = fits
-        self._delay = delay
+        self.delay = delay
         self._recent = recent
         self._queue: deque[_Slot[Request, Result]] = deque()
         self._lock = threading.Lock()
@@ -91,12 +91,12 @@ class GroupCommit(Generic[Request, Result]):
     def _gather(self) -> None:
         """The commit delay (see the class): wait, at most `delay`, while fewer are queued than
         the writers busy of late."""
-        if self._delay <= 0:
+        if self.delay <= 0:
             return
         now = time.monotonic()
         for writer in [w for w, at in self._writers.items() if now - at > self._recent]:
             del self._writers[writer]
-        deadline = now + self._delay
+        deadline = now + self.delay
         while len(self._queue) < len(self._writers) and (remaining := deadline - time.monotonic()) > 0:
             self._arrival.wait(remaining)
 

@@ -22,6 +22,8 @@ DEFAULT_DATABASE = "./evolve.db"
 DEFAULT_DB_TIMEOUT = 0.5
 DEFAULT_STATEMENT_TIMEOUT = 15.0
 DEFAULT_SQLITE_BUSY_TIMEOUT = 30
+#: At most how long a commit waits for this process's writers busy of late to queue up (group commit).
+DEFAULT_COMMIT_DELAY = 0.001
 #: How long PostgreSQL lets a transaction sit between statements (eventsourcing's default is 5 s).
 #: The projection computes in Python between its statements inside the append's or the catch-up's
 #: transaction; a broadcast over a large view (a rebuild at 1M refolds 150,000 organisations for one)
@@ -32,6 +34,8 @@ IDLE_IN_TRANSACTION_TIMEOUT_S = 600
 #: PostgreSQL pool (evolve.store, evolve.pgpool).
 POOL_WAIT = "EVOLVE_POOL_WAIT"
 STATEMENT_TIMEOUT = "EVOLVE_STATEMENT_TIMEOUT"
+#: The eventsourcing environment key that carries `commit_delay` to the store.
+COMMIT_DELAY = "EVOLVE_COMMIT_DELAY"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,6 +53,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Seconds SQLite waits on another process's lock before the store is unavailable
     #: (EVOLVE_SQLITE_BUSY_TIMEOUT).
     sqlite_busy_timeout: int = DEFAULT_SQLITE_BUSY_TIMEOUT
+    #: Seconds a commit may wait for this process's other writers to queue behind it (group commit,
+    #: EVOLVE_COMMIT_DELAY; 0 never waits). Only when other threads appended within 10 ms.
+    commit_delay: float = DEFAULT_COMMIT_DELAY
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -65,6 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             db_timeout=_seconds("EVOLVE_DB_TIMEOUT", str(DEFAULT_DB_TIMEOUT)),
             statement_timeout=_seconds("EVOLVE_STATEMENT_TIMEOUT", str(DEFAULT_STATEMENT_TIMEOUT)),
             sqlite_busy_timeout=max(1, round(_seconds("EVOLVE_SQLITE_BUSY_TIMEOUT", str(DEFAULT_SQLITE_BUSY_TIMEOUT)))),
+            commit_delay=_commit_delay(),
         )
 
     @property
@@ -74,7 +82,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return "memory" if self.database_url == "memory://" else "sqlite"
 
     def eventsourcing_env(self) -> dict[str, str]:
-        """The eventsourcing persistence environment for this URL."""
+        """The eventsourcing persistence environment for this URL, with evolve's own keys."""
+        return {**self._persistence_env(), COMMIT_DELAY: str(self.commit_delay)}
+
+    def _persistence_env(self) -> dict[str, str]:
         url = self.database_url
         if self.backend == "memory":
             return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -121,4 +132,15 @@ def _seconds(name: str, default: str) -> float:
         value = -1.0
     if not 0 < value <= 600:
         raise StoreUnavailable(f"{name} must be a number of seconds in (0, 600], not {raw!r}")
+    return value
+
+
+def _commit_delay() -> float:
+    raw = os.environ.get(COMMIT_DELAY, str(DEFAULT_COMMIT_DELAY))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise StoreUnavailable(f"{COMMIT_DELAY} must be a number of seconds in [0, 1], not {raw!r}")
     return value

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -52,7 +51,14 @@ from evolve.outage import classify as outage_of
 from evolve.pgpool import make_patient
 from evolve.recorders import FastFailingPostgresRecorder, HookedSQLiteRecorder, events_table_name
 from evolve.records import EventRecord
-from evolve.settings import DEFAULT_DB_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, POOL_WAIT, STATEMENT_TIMEOUT
+from evolve.settings import (
+    COMMIT_DELAY,
+    DEFAULT_COMMIT_DELAY,
+    DEFAULT_DB_TIMEOUT,
+    DEFAULT_STATEMENT_TIMEOUT,
+    POOL_WAIT,
+    STATEMENT_TIMEOUT,
+)
 from evolve.transcoding import MsgspecTranscoder, StructTranscoding, decode_recorded
 from evolve.types import SubjectKind
 
@@ -95,9 +101,8 @@ class EventStore(Application[UUID]):
         # Every log row's state is compressed (evolve.compression); an `env` given here may still set
         # COMPRESSOR_TOPIC ("" for none: how a test writes a log as it was before).
         super().__init__({InfrastructureFactory.COMPRESSOR_TOPIC: get_topic(LogCompressor), **(env or {})})
-        self._group: GroupCommit[_Append, list[EventRecord]] = GroupCommit(
-            self._commit_group, _fits, delay=COMMIT_DELAY
-        )
+        delay = float(self.env.get(COMMIT_DELAY) or DEFAULT_COMMIT_DELAY)
+        self._group: GroupCommit[_Append, list[EventRecord]] = GroupCommit(self._commit_group, _fits, delay=delay)
         self._cached_head: Head | None = None
         #: Run inside the append's transaction (see evolve.recorders) with its cursor, the notification
         #: ids and the records appended, one list per append of the commit (group commit).
@@ -172,6 +177,11 @@ class EventStore(Application[UUID]):
         if len(set(event_ids)) != len(event_ids):
             raise InvalidEvent("a batch gives the same event id twice")
         return self._group.submit(_Append(events, event_ids, expected or {}, idempotency_key, digest, check))
+
+    @property
+    def commit_delay(self) -> float:
+        """At most how long a commit waits for this process's writers busy of late (group commit)."""
+        return self._group.delay
 
     @property
     def queued(self) -> int:
@@ -441,9 +451,6 @@ class _Append(NamedTuple):
     digest: str
     check: Callable[[list[EventRecord]], None] | None
 
-
-#: At most how long a commit waits for writers busy of late to queue up (group commit's delay).
-COMMIT_DELAY = float(os.environ.get("EVOLVE_COMMIT_DELAY", "0.001"))
 
 #: Most appends, and most events, that one commit carries.
 GROUP_APPENDS = 64

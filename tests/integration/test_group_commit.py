@@ -14,6 +14,8 @@ import pytest
 from evolve.bootstrap import Evolve
 from evolve.errors import ConflictError, InvalidEvent, StoreUnavailable, UnknownSubject
 from evolve.records import EventRecord
+from evolve.settings import Settings
+from tests.conftest import Databases
 from tests.factories import event, footprint
 from tests.integration.test_concurrency import _tables
 
@@ -159,3 +161,12 @@ def test_an_outage_meeting_a_group_is_everyones_and_not_retried_one_by_one(
     assert all(isinstance(o, StoreUnavailable) for o in run.outcomes[1:])
     assert grouped == [3]  # one attempt for the three, none alone
     assert founded.position() == len(ORGS) + 1
+
+
+def test_the_commit_delay_is_the_settings(make_system: Callable[..., Evolve], databases: Databases) -> None:
+    assert make_system().store.commit_delay == Settings().commit_delay > 0
+    system = Evolve(Settings(database_url=databases.url(), commit_delay=0.0))
+    try:
+        assert system.store.commit_delay == 0.0
+    finally:
+        system.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evolve.errors import StoreUnavailable
-from evolve.settings import POOL_WAIT, STATEMENT_TIMEOUT, Settings
+from evolve.settings import COMMIT_DELAY, POOL_WAIT, STATEMENT_TIMEOUT, Settings
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -27,4 +27,20 @@ def test_the_defaults() -> None:
 def test_a_bad_timeout_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(StoreUnavailable, match=f"^{name} must be a number of seconds in \\(0, 600\\], not '{value}'$"):
+        Settings.from_env(PG)
+
+
+@pytest.mark.parametrize("url", [PG, "./evolve.db", "memory://"])
+def test_the_commit_delay_reaches_the_store_on_every_backend(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("EVOLVE_COMMIT_DELAY", "0")
+    assert Settings.from_env(url).eventsourcing_env()[COMMIT_DELAY] == "0.0"
+    monkeypatch.delenv("EVOLVE_COMMIT_DELAY")
+    assert Settings.from_env(url).eventsourcing_env()[COMMIT_DELAY] == "0.001"
+
+
+@pytest.mark.parametrize("value", ["abc", "-0.1", "2"])
+def test_a_bad_commit_delay_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("EVOLVE_COMMIT_DELAY", value)
+    expected = f"^EVOLVE_COMMIT_DELAY must be a number of seconds in \\[0, 1\\], not '{value}'$"
+    with pytest.raises(StoreUnavailable, match=expected):
         Settings.from_env(PG)
