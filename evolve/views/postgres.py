@@ -22,7 +22,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from evolve.projection import Refused, TimelineProjection, project_appended
-from evolve.recorders import events_table_name, fail_fast
+from evolve.recorders import events_table_name, fail_fast, render_statements
 from evolve.records import EventRecord
 from evolve.views.interface import TimelineView
 from evolve.views.reader import SqlReader
@@ -48,6 +48,7 @@ class PostgresTimelineView(PostgresTrackingRecorder, TimelineView):
             self.sql_create_statements.append(
                 SQL("SET LOCAL search_path TO {}; ").format(Identifier(self.datastore.schema)) + SQL(statement)  # type: ignore[arg-type,unused-ignore]
             )
+        render_statements(self)
 
     @contextmanager
     def transaction(self, tracking: Tracking) -> Iterator[SqlWriter]:
