@@ -8,7 +8,8 @@ is drawn against what the log says on its date, so most are valid; the store mus
 the batches the naive fold finds a rule broken in. For random (as_of, known_at) pairs every
 organisation's projected state (who names it, and its memberships over time) must equal the naive
 fold's; on SQL the relation rows must name what the folded states name, one row per unbroken run;
-and a rebuild must reproduce the interval and relation tables exactly.
+and a rebuild must reproduce the interval and relation tables exactly. The same holds when the
+batches are committed in groups (group commit): each batch gets the verdict it would get alone.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from evolve.errors import InvalidEvent
 from evolve.records import EventRecord
 from evolve.settings import Settings
 from evolve.state import Status
+from evolve.store import _Append
 from evolve.types import Kind
 from evolve.views import runs
 from evolve.views.memory import MemoryTimelineView
@@ -311,8 +313,49 @@ def test_projection_equals_naive_fold_on_the_plain_object_view() -> None:
     check()
 
 
-def check_against_fold(system: Evolve, data: st.DataObject) -> None:
-    builder = build_log(system, data, steps=data.draw(st.integers(3, 18)))
+def build_log_in_groups(system: Evolve, data: st.DataObject, steps: int) -> LogBuilder:
+    """As :func:`build_log`, but each step commits one to four batches as one group (group commit,
+    as concurrent requests of one process are): each must get the verdict it would get alone after
+    those before it, and the log what the same batches appended one by one would make."""
+    builder = LogBuilder(data)
+    for _ in range(steps):
+        group = [
+            [msgspec.convert(builder.event(), Event) for _ in range(builder.draw(st.sampled_from([1, 1, 2])))]
+            for _ in range(builder.draw(st.integers(1, 4)))
+        ]
+        committed, refused = builder.records, []
+        for batch in group:  # the verdicts one by one, each after the accepted ones before it
+            hypothetical = builder.hypothetical(batch, system)
+            refused.append(bool(refusals_of([*builder.records, *hypothetical])))
+            if not refused[-1]:
+                builder.records = [*builder.records, *hypothetical]
+        builder.records = committed
+        requests = [_Append(batch, [uuid.uuid4() for _ in batch], {}, None, "", None) for batch in group]
+        for batch, expected, outcome in zip(group, refused, system.store._commit_group(requests), strict=True):
+            told = _told(builder.records, batch)
+            if expected:
+                assert isinstance(outcome, InvalidEvent), f"the group took a batch the naive fold refuses{told}"
+            else:
+                assert isinstance(outcome, list), f"the group refused a batch the naive fold accepts: {outcome}{told}"
+                builder.records += outcome
+    return builder
+
+
+def test_group_commits_equal_the_naive_fold(databases: Databases, scratch: str) -> None:
+    @settings(max_examples=60 if databases.backend == "sqlite" else 30, **SETTINGS)  # type: ignore[arg-type]
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        system = Evolve(Settings(database_url=databases.emptied(scratch)))
+        try:
+            check_against_fold(system, data, build_log_in_groups)
+        finally:
+            system.close()
+
+    check()
+
+
+def check_against_fold(system: Evolve, data: st.DataObject, build: Any = build_log) -> None:
+    builder = build(system, data, steps=data.draw(st.integers(3, 18)))
     if not builder.records:
         return
     times = sorted(set(record_times(builder.records).values()))
