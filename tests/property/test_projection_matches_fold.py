@@ -342,7 +342,7 @@ def build_log_in_groups(system: Evolve, data: st.DataObject, steps: int) -> LogB
 
 
 def test_group_commits_equal_the_naive_fold(databases: Databases, scratch: str) -> None:
-    @settings(max_examples=60 if databases.backend == "sqlite" else 30, **SETTINGS)  # type: ignore[arg-type]
+    @settings(max_examples=40 if databases.backend == "sqlite" else 20, **SETTINGS)  # type: ignore[arg-type]
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         system = Evolve(Settings(database_url=databases.emptied(scratch)))
