@@ -286,18 +286,24 @@ def scratch(databases: Databases) -> str:
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 
 
-def test_projection_equals_naive_fold(databases: Databases, scratch: str) -> None:
-    # 150 random logs on SQLite; PostgreSQL, slower per example, checks 80 more.
-    @settings(max_examples=150 if databases.backend == "sqlite" else 80, **SETTINGS)  # type: ignore[arg-type]
+def on_store(databases: Databases, scratch: str, examples: int, build: Any) -> None:
+    """`examples` random logs built by `build`, each on the emptied store, checked against the fold."""
+
+    @settings(max_examples=examples, **SETTINGS)  # type: ignore[arg-type]
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         system = Evolve(Settings(database_url=databases.emptied(scratch)))
         try:
-            check_against_fold(system, data)
+            check_against_fold(system, data, build)
         finally:
             system.close()
 
     check()
+
+
+def test_projection_equals_naive_fold(databases: Databases, scratch: str) -> None:
+    # 150 random logs on SQLite; PostgreSQL, slower per example, checks 80 more.
+    on_store(databases, scratch, 150 if databases.backend == "sqlite" else 80, build_log)
 
 
 def test_projection_equals_naive_fold_on_the_plain_object_view() -> None:
@@ -342,16 +348,7 @@ def build_log_in_groups(system: Evolve, data: st.DataObject, steps: int) -> LogB
 
 
 def test_group_commits_equal_the_naive_fold(databases: Databases, scratch: str) -> None:
-    @settings(max_examples=40 if databases.backend == "sqlite" else 20, **SETTINGS)  # type: ignore[arg-type]
-    @given(data=st.data())
-    def check(data: st.DataObject) -> None:
-        system = Evolve(Settings(database_url=databases.emptied(scratch)))
-        try:
-            check_against_fold(system, data, build_log_in_groups)
-        finally:
-            system.close()
-
-    check()
+    on_store(databases, scratch, 40 if databases.backend == "sqlite" else 20, build_log_in_groups)
 
 
 def check_against_fold(system: Evolve, data: st.DataObject, build: Any = build_log) -> None:
