@@ -348,7 +348,7 @@ def build_log_in_groups(system: Evolve, data: st.DataObject, steps: int) -> LogB
 
 
 def test_group_commits_equal_the_naive_fold(databases: Databases, scratch: str) -> None:
-    on_store(databases, scratch, 40 if databases.backend == "sqlite" else 20, build_log_in_groups)
+    on_store(databases, scratch, 30 if databases.backend == "sqlite" else 12, build_log_in_groups)
 
 
 def check_against_fold(system: Evolve, data: st.DataObject, build: Any = build_log) -> None:
