@@ -72,7 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             db_timeout=_seconds("EVOLVE_DB_TIMEOUT", str(DEFAULT_DB_TIMEOUT)),
             statement_timeout=_seconds("EVOLVE_STATEMENT_TIMEOUT", str(DEFAULT_STATEMENT_TIMEOUT)),
             sqlite_busy_timeout=max(1, round(_seconds("EVOLVE_SQLITE_BUSY_TIMEOUT", str(DEFAULT_SQLITE_BUSY_TIMEOUT)))),
-            commit_delay=_commit_delay(),
+            commit_delay=_seconds(COMMIT_DELAY, str(DEFAULT_COMMIT_DELAY), most=1, zero=True),
         )
 
     @property
@@ -124,23 +124,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         }
 
 
-def _seconds(name: str, default: str) -> float:
+def _seconds(name: str, default: str, *, most: float = 600, zero: bool = False) -> float:
+    """A number of seconds from the environment, in (0, `most`] (or [0, `most`] when `zero` may
+    be set), else one clear line."""
     raw = os.environ.get(name, default)
     try:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not 0 < value <= 600:
-        raise StoreUnavailable(f"{name} must be a number of seconds in (0, 600], not {raw!r}")
-    return value
-
-
-def _commit_delay() -> float:
-    raw = os.environ.get(COMMIT_DELAY, str(DEFAULT_COMMIT_DELAY))
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
-        raise StoreUnavailable(f"{COMMIT_DELAY} must be a number of seconds in [0, 1], not {raw!r}")
+    in_range = (value >= 0 if zero else value > 0) and value <= most
+    if not in_range:
+        interval = f"{'[' if zero else '('}0, {most:g}]"
+        raise StoreUnavailable(f"{name} must be a number of seconds in {interval}, not {raw!r}")
     return value
