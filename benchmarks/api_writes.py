@@ -11,34 +11,27 @@ as an API client meets it, HTTP included. A fresh SQLite file unless `--db` name
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-from benchmarks.concurrent import SOURCES
+from benchmarks.concurrent import body
 from benchmarks.load import start_server
 
 HEADERS = {"Authorization": "Bearer benchmark-token", "Content-Type": "application/json"}
-
-
-def _body(type_: str, org: str, day: int, **fields: Any) -> dict[str, Any]:
-    effective = (dt.date(2019, 1, 1) + dt.timedelta(days=day)).isoformat()
-    body = {"type": type_, "effective": effective, "precision": "day", "sources": SOURCES, "organisation": org}
-    return {**body, **fields}
 
 
 def _client(base: str, org: str, posts: int, barrier: threading.Barrier, spans: list[tuple[float, float]]) -> None:
     import httpx
 
     with httpx.Client(base_url=base, headers=HEADERS, timeout=60) as client:
-        client.post("/events", json=_body("FootprintDesignated", org, 0, name=org.title())).raise_for_status()
+        client.post("/events", json=body("FootprintDesignated", organisation=org, name=org.title())).raise_for_status()
         barrier.wait()
         started = time.perf_counter()
         for i in range(posts):
-            client.post("/events", json=_body("LeaderAppointed", org, i, leader=f"Leader {i}")).raise_for_status()
+            appointment = body("LeaderAppointed", i, organisation=org, leader=f"Leader {i}")
+            client.post("/events", json=appointment).raise_for_status()
         spans.append((started, time.perf_counter()))
 
 

@@ -24,16 +24,19 @@ import msgspec
 SOURCES = [{"title": "benchmark", "url": "https://example.org/benchmark"}]
 
 
+def body(type_: str, day: int = 0, **fields: Any) -> dict[str, Any]:
+    """An event's JSON, `day` days after 1 January 2019: each appointment is later than the one
+    before, as real ones are, so that an append refolds only its own day whatever the writer's
+    history (on one date, every append would refold all its writer's appointments again, and a
+    writer making more appends would pay more for each)."""
+    effective = (dt.date(2019, 1, 1) + dt.timedelta(days=day)).isoformat()
+    return {"type": type_, "effective": effective, "precision": "day", "sources": SOURCES, **fields}
+
+
 def _event(type_: str, day: int = 0, **fields: Any) -> Any:
-    """An event `day` days after 1 January 2019: each appointment is later than the one before,
-    as real ones are, so that an append refolds only its own day whatever the writer's history
-    (on one date, every append would refold all its writer's appointments again, and a writer
-    making more appends would pay more for each)."""
     from evolve.catalogue import Event
 
-    effective = (dt.date(2019, 1, 1) + dt.timedelta(days=day)).isoformat()
-    body = {"type": type_, "effective": effective, "precision": "day", "sources": SOURCES, **fields}
-    return msgspec.convert(body, Event)
+    return msgspec.convert(body(type_, day, **fields), Event)
 
 
 def _appends(system: Any, tag: str, appends: int, barrier: Any) -> tuple[float, float]:
