@@ -316,7 +316,9 @@ class OrganisationRestated(OrganisationEvent, tag=True, frozen=True, kw_only=Tru
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if all(getattr(self, f) is UNSET for f in ("name", "code", "ods_code", "region", "parent", "population")):
+        # Spelled out, not a loop over getattr: every restatement read back from the log passes here.
+        if (self.name is UNSET and self.code is UNSET and self.ods_code is UNSET and self.region is UNSET
+                and self.parent is UNSET and self.population is UNSET):
             raise ValueError("a restatement changes at least one of `name`, `code`, `ods_code`, `region`, "
                              "`parent` or `population`")
         if self.parent == self.organisation:
