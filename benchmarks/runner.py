@@ -128,7 +128,7 @@ def run_size(
             system.append(head.events[a:b], ids=head.ids[a:b])
         import_s = time.perf_counter() - t0
         assert system.projected_entries() == system.store.position() == n
-        with RawBaseline(db, figures.get("sqlite_synchronous")) as raw:
+        with RawBaseline(db, figures.get("sqlite_synchronous"), own_file=True) as raw:
             raw_bulk_s = statistics.median(raw.bulk(rows[:n]) for _ in range(3))
         figures.update(
             import_batches=len(batches),

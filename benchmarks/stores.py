@@ -96,18 +96,23 @@ def sqlite_journal_mode(system: Any) -> str:
 class RawBaseline:
     """Plain inserts of (id, payload) rows: one transaction per row, or one for all."""
 
-    def __init__(self, db: Database, synchronous: int | None = None) -> None:
+    def __init__(self, db: Database, synchronous: int | None = None, *, own_file: bool = False) -> None:
         self.db = db
         self.synchronous = synchronous
+        self.own_file = own_file
         self.table = f"raw_events_{uuid.uuid4().hex[:8]}"
         self.conn: Any = None
 
     @property
     def path(self) -> Path:
-        """SQLite: a file of its own beside evolve's, on the same disk, so that the pages of the
-        dropped table are not counted in evolve's `bytes_per_event` (as the eventsourcing baseline's
-        are not)."""
+        """SQLite: evolve's file, or with `own_file` one beside it on the same disk. The bulk baseline
+        writes every row three times, and its dropped table's pages would stay in evolve's file and
+        be counted in `bytes_per_event` (as the eventsourcing baseline's, in a file of its own, are
+        not). The one-row baseline writes a few rows and stays beside evolve's write-ahead log, where
+        evolve's single appends commit."""
         assert self.db.path is not None
+        if not self.own_file:
+            return self.db.path
         return self.db.path.with_name(f"{self.db.path.stem}-{self.table}{self.db.path.suffix}")
 
     def __enter__(self) -> RawBaseline:
@@ -141,7 +146,7 @@ class RawBaseline:
                 self.conn.commit()
         finally:
             self.conn.close()
-            if self.db.backend == "sqlite":
+            if self.db.backend == "sqlite" and self.own_file:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
