@@ -32,6 +32,12 @@ class Database:
     base_url: str = ""
 
 
+def remove_sqlite_file(path: Path) -> None:
+    """A SQLite database file with its write-ahead log and shared-memory index."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 @dataclass
 class Stores:
     """Hands out fresh databases and removes them all at the end."""
@@ -61,8 +67,7 @@ class Stores:
 
     def drop(self, db: Database) -> None:
         if db.path is not None:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{db.path}{suffix}").unlink(missing_ok=True)
+            remove_sqlite_file(db.path)
         if db.schema is not None:
             import psycopg
 
@@ -147,8 +152,7 @@ class RawBaseline:
         finally:
             self.conn.close()
             if self.db.backend == "sqlite" and self.own_file:
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+                remove_sqlite_file(self.path)
 
     def single(self, rows: Sequence[tuple[str, bytes]]) -> float:
         """Seconds to insert each row in its own transaction."""

@@ -22,7 +22,7 @@ from tests.factories import footprint
 
 
 @pytest.fixture
-def plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+def plans(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The query plan of every list statement the readers run from now on."""
     found: list[list[str]] = []
     rows = SqlReader.rows
